@@ -1,0 +1,79 @@
+"""linetally: count the lines of many files at once, and report every failure together.
+
+>>> import linetally
+>>> report = linetally.count(["setup.cfg", "missing.txt"])        # doctest: +SKIP
+>>> try:                                                         # doctest: +SKIP
+...     report.raise_for_errors()
+... except* FileNotFoundError as group:
+...     print([e.path for e in group.exceptions])
+['missing.txt']
+
+The names below are imported on first use, so that ``import linetally`` (and
+``linetally --version``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._api import count, count_async, iter_results
+    from ._engine import Options, Run
+    from ._errors import BinaryFileError, LinetallyError, TooManyLines
+    from ._model import FileResult, Report, Row, Snapshot, Status, Totals
+    from ._walk import Entry, walk
+
+__all__ = [
+    "BinaryFileError",
+    "Entry",
+    "FileResult",
+    "LinetallyError",
+    "Options",
+    "Report",
+    "Row",
+    "Run",
+    "Snapshot",
+    "Status",
+    "TooManyLines",
+    "Totals",
+    "__version__",
+    "count",
+    "count_async",
+    "iter_results",
+    "walk",
+]
+
+_WHERE = {
+    "count": "_api",
+    "count_async": "_api",
+    "iter_results": "_api",
+    "Options": "_engine",
+    "Run": "_engine",
+    "BinaryFileError": "_errors",
+    "LinetallyError": "_errors",
+    "TooManyLines": "_errors",
+    "FileResult": "_model",
+    "Report": "_model",
+    "Row": "_model",
+    "Snapshot": "_model",
+    "Status": "_model",
+    "Totals": "_model",
+    "Entry": "_walk",
+    "walk": "_walk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'linetally' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,7 @@
+"""``python -m linetally``: the same as the ``linetally`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

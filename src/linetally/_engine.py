@@ -1,0 +1,395 @@
+"""The async engine: a bounded set of workers in one TaskGroup, reading in threads.
+
+Shape of a run::
+
+    producer ──(bounded queue)──> N workers ──> thread pool (blocking reads)
+        │                             │
+        └── pulls the input (a walk) in batches, in a thread
+                                      └── results, in completion order
+
+Every input gets exactly one :class:`~linetally.FileResult`. Expected per-file
+failures (OSError and its subclasses, decode errors, linetally's own) are
+caught per file and kept as results, so one bad file never cancels the others;
+anything else is a bug and propagates out of the TaskGroup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import collections
+import heapq
+import os
+import resource
+import time
+import traceback
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from ._errors import LinetallyError, TooManyLines, attach_path
+from ._model import FileResult, Report, Row, Snapshot, Status, Totals
+from ._pool import ThreadPool
+from ._reader import Job, ReadSettings, Skip, Stopped, count_file
+from ._walk import Entry
+
+__all__ = ["Options", "Run", "default_jobs"]
+
+OnError = Literal["continue", "cancel"]
+BinaryPolicy = Literal["skip", "count", "error"]
+PathLike = str | os.PathLike[str]
+Input = PathLike | Entry
+
+EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LinetallyError)
+"""Per-file failures that become results; anything else is a bug and propagates."""
+
+_BATCH = 32
+_PULL = 256
+_KEEP_ROWS = 64
+_GRACE = 0.5
+
+
+def default_jobs() -> int:
+    """Files in flight by default: enough to overlap I/O waits on this machine."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def _fd_budget(jobs: int) -> int:
+    """Bound files in flight by the descriptors this process may still open."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return jobs
+    return max(1, min(jobs, (soft - 24) // 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How a run counts. See :func:`linetally.count` for what each option means."""
+
+    jobs: int | None = None
+    on_error: OnError = "continue"
+    encoding: str | None = None
+    binary: BinaryPolicy = "skip"
+    timeout: float | None = None
+    max_lines: int | None = None
+    delay: float = 0.0
+    keep_results: bool = True
+
+    def __post_init__(self) -> None:
+        if self.jobs is not None and self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        if self.on_error not in ("continue", "cancel"):
+            raise ValueError(f"on_error must be 'continue' or 'cancel', not {self.on_error!r}")
+        if self.binary not in ("skip", "count", "error"):
+            raise ValueError(f"binary must be 'skip', 'count' or 'error', not {self.binary!r}")
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {self.timeout}")
+        if self.max_lines is not None and self.max_lines < 0:
+            raise ValueError(f"max_lines must be 0 or more, not {self.max_lines}")
+        if self.delay < 0:
+            raise ValueError(f"delay must be 0 or more, not {self.delay}")
+        if self.encoding is not None:
+            codecs.lookup(self.encoding)  # LookupError now, not once per file
+
+    @property
+    def effective_jobs(self) -> int:
+        """Files in flight: the ``jobs`` asked for, within the descriptor limit."""
+        return _fd_budget(self.jobs or default_jobs())
+
+    def read_settings(self) -> ReadSettings:
+        """The part of the options that the reading threads apply."""
+        return ReadSettings(self.encoding, self.binary, self.max_lines, self.delay)
+
+
+_END = object()
+
+
+class Run:
+    """One counting run over ``inputs``: its results as they come, its live state, a way to stop.
+
+    Iterate it with ``async for`` to get each :class:`FileResult` as it
+    completes; :meth:`report` gives them all in input order afterwards (unless
+    ``keep_results`` is false, for streaming huge inputs: then only totals).
+    :meth:`snapshot` may be called at any time from the event loop to draw
+    progress; :meth:`stop` ends the run early, keeping what was counted.
+    """
+
+    def __init__(self, inputs: Iterable[Input], options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._inputs = inputs
+        self._settings = self.options.read_settings()
+        self._results: list[FileResult | None] = []
+        self._active: dict[int, Job] = {}
+        self._recent: collections.deque[Row] = collections.deque(maxlen=_KEEP_ROWS)
+        self._largest: list[tuple[int, int, Row]] = []
+        self._counts = dict.fromkeys(Status, 0)
+        self._lines = 0
+        self._bytes = 0
+        self._found = 0
+        self._walk_done = False
+        self._cancel_reason: str | None = None
+        self._interrupted = False
+        self._started = time.monotonic()
+        self._finished: float | None = None
+        self._used = False
+
+    # -- live state ---------------------------------------------------------
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`stop` was called with ``interrupted=True``."""
+        return self._interrupted
+
+    def totals(self) -> Totals:
+        """Totals of the results so far."""
+        c = self._counts
+        return Totals(
+            files=sum(c.values()),
+            ok=c[Status.OK],
+            errors=c[Status.ERROR],
+            skipped=c[Status.SKIPPED],
+            cancelled=c[Status.CANCELLED],
+            lines=self._lines,
+            bytes=self._bytes,
+        )
+
+    def snapshot(self) -> Snapshot:
+        """The state of the run now: cheap, call it from the event loop at any time."""
+        end = self._finished or time.monotonic()
+        active = tuple(
+            Row(j.path, j.lines, j.size) for j in list(self._active.values()) if j.started
+        )
+        return Snapshot(
+            found=self._found,
+            done=sum(self._counts.values()),
+            walk_done=self._walk_done,
+            totals=self.totals(),
+            elapsed=end - self._started,
+            active=active,
+            recent=tuple(reversed(self._recent)),
+            largest=tuple(r for _, _, r in sorted(self._largest, reverse=True)),
+            interrupted=self._interrupted,
+        )
+
+    def stop(self, *, interrupted: bool = True) -> None:
+        """End the run early: reads in flight stop, inputs not finished are cancelled.
+
+        With ``interrupted`` (the default, what Ctrl-C does) no further input
+        is taken from the input iterable, and the report says ``interrupted``.
+        """
+        self._interrupted = self._interrupted or interrupted
+        self._cancel("interrupted" if interrupted else "stopped")
+
+    def report(self) -> Report:
+        """Every result so far, in input order, with totals."""
+        if not self.options.keep_results:
+            return Report([], self._interrupted, self.totals())
+        results = [r for r in self._results if r is not None]
+        return Report(results, self._interrupted, self.totals())
+
+    # -- running ------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[FileResult]:
+        return self.results()
+
+    async def results(self) -> AsyncIterator[FileResult]:
+        """Each file's result as it completes. A run can be iterated once."""
+        if self._used:
+            raise RuntimeError("a Run can be iterated only once")
+        self._used = True
+        out: asyncio.Queue[object] = asyncio.Queue()
+        # The TaskGroup lives in a task of its own (see gh-116720 on 3.11/3.12).
+        runner = asyncio.create_task(self._run(out))
+        try:
+            while (item := await out.get()) is not _END:
+                assert isinstance(item, FileResult)
+                yield item
+            await runner
+        finally:
+            if not runner.done():
+                self.stop(interrupted=False)
+                await asyncio.shield(runner)
+
+    async def _run(self, out: asyncio.Queue[object]) -> None:
+        jobs = self.options.effective_jobs
+        pool = ThreadPool(jobs + 1)
+        queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(maxsize=jobs * 4)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._produce(queue, pool, jobs, out))
+                for _ in range(jobs):
+                    tg.create_task(self._work(queue, pool, out))
+        finally:
+            self._finished = time.monotonic()
+            pool.shutdown()
+            out.put_nowait(_END)
+
+    async def _produce(
+        self,
+        queue: asyncio.Queue[tuple[int, str] | None],
+        pool: ThreadPool,
+        jobs: int,
+        out: asyncio.Queue[object],
+    ) -> None:
+        source = iter(self._inputs)
+        try:
+            while not self._interrupted:
+                # The input may be a directory walk: pull it in a thread, in batches.
+                batch = await pool.submit(_take, source, _PULL)
+                if not batch:
+                    break
+                for item in batch:
+                    await self._admit(item, queue, out)
+        finally:
+            self._walk_done = True
+            for _ in range(jobs):
+                await queue.put(None)
+
+    async def _admit(
+        self, item: Input, queue: asyncio.Queue[tuple[int, str] | None], out: asyncio.Queue[object]
+    ) -> None:
+        index = self._found
+        self._found += 1
+        if self.options.keep_results:
+            self._results.append(None)
+        if isinstance(item, Entry):
+            path = item.path
+            if item.error is not None:
+                self._finish(index, _failure(path, item.error, None), out)
+                return
+            if item.skip_reason is not None:
+                self._finish(index, FileResult(path, Status.SKIPPED, reason=item.skip_reason), out)
+                return
+        else:
+            path = os.fspath(item)
+        if self._cancel_reason is not None:
+            self._finish(index, _cancelled(path, self._cancel_reason), out)
+            return
+        await queue.put((index, path))
+
+    async def _work(
+        self,
+        queue: asyncio.Queue[tuple[int, str] | None],
+        pool: ThreadPool,
+        out: asyncio.Queue[object],
+    ) -> None:
+        batching = not self._settings.delay and self.options.timeout is None
+        last = False
+        while not last:
+            first = await queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while batching and len(batch) < _BATCH and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    last = True
+                    break
+                batch.append(nxt)
+            if self._cancel_reason is not None:
+                for index, path in batch:
+                    self._finish(index, _cancelled(path, self._cancel_reason), out)
+                continue
+            group = [Job(index, path) for index, path in batch]
+            for job in group:
+                self._active[job.index] = job
+            try:
+                outcomes = await self._read(group, pool)
+            finally:
+                for job in group:
+                    job.stop = True
+                    self._active.pop(job.index, None)
+            for job, outcome in zip(group, outcomes, strict=True):
+                self._finish(job.index, self._result(job, outcome), out)
+
+    async def _read(self, group: list[Job], pool: ThreadPool) -> list[object]:
+        timeout = self.options.timeout
+        if timeout is None:
+            return await pool.submit(_read_batch, group, self._settings, None)
+        # One file per call here. The reading thread enforces the deadline
+        # between chunks; asyncio.timeout covers a read stuck in the kernel.
+        (job,) = group
+        try:
+            async with asyncio.timeout(timeout + _GRACE):
+                return await pool.submit(_read_batch, group, self._settings, timeout)
+        except TimeoutError:
+            job.stop = True
+            pool.abandon()
+            return [_timeout_error(timeout)]
+
+    def _result(self, job: Job, outcome: object) -> FileResult:
+        if isinstance(outcome, int):
+            return FileResult(job.path, Status.OK, outcome, job.size)
+        if isinstance(outcome, Skip):
+            return FileResult(job.path, Status.SKIPPED, None, outcome.size, reason=outcome.reason)
+        if isinstance(outcome, Stopped):
+            return _cancelled(job.path, self._cancel_reason or "stopped")
+        assert isinstance(outcome, Exception)
+        lines = outcome.lines if isinstance(outcome, TooManyLines) else None
+        size = job.size if isinstance(outcome, TooManyLines) else None
+        return _failure(job.path, outcome, lines, size)
+
+    def _finish(self, index: int, result: FileResult, out: asyncio.Queue[object]) -> None:
+        if self.options.keep_results:
+            self._results[index] = result
+        self._counts[result.status] += 1
+        if result.status is Status.OK:
+            self._lines += result.lines or 0
+            self._bytes += result.bytes or 0
+        row = Row(result.path, result.lines or 0, result.bytes or 0, True, result.status)
+        self._recent.append(row)
+        entry = (row.lines, -index, row)
+        if len(self._largest) < _KEEP_ROWS:
+            heapq.heappush(self._largest, entry)
+        elif entry[:2] > self._largest[0][:2]:
+            heapq.heapreplace(self._largest, entry)
+        out.put_nowait(result)
+        if result.status is Status.ERROR and self.options.on_error == "cancel":
+            self._cancel("cancelled after a failure")
+
+    def _cancel(self, reason: str) -> None:
+        if self._cancel_reason is None:
+            self._cancel_reason = reason
+        for job in list(self._active.values()):
+            job.stop = True
+
+
+def _take(source: Iterator[Input], n: int) -> list[Input]:
+    batch: list[Input] = []
+    for item in source:
+        batch.append(item)
+        if len(batch) >= n:
+            break
+    return batch
+
+
+def _read_batch(group: list[Job], settings: ReadSettings, timeout: float | None) -> list[object]:
+    """Count each file of ``group`` in turn (runs in a pool thread)."""
+    outcomes: list[object] = []
+    for job in group:
+        if timeout is not None:
+            job.timeout = timeout
+            job.deadline = time.monotonic() + timeout
+        try:
+            outcomes.append(count_file(job, settings))
+        except Stopped as stopped:
+            outcomes.append(stopped)
+        except EXPECTED as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def _timeout_error(timeout: float) -> TimeoutError:
+    return TimeoutError(f"took longer than {timeout:g} s")
+
+
+def _cancelled(path: str, reason: str) -> FileResult:
+    return FileResult(path, Status.CANCELLED, reason=reason)
+
+
+def _failure(path: str, exc: Exception, lines: int | None, size: int | None = None) -> FileResult:
+    if exc.__traceback__ is not None:
+        # Keep the traceback for --traceback, but not the frames' locals (read buffers).
+        traceback.clear_frames(exc.__traceback__)
+    attach_path(exc, path)
+    return FileResult(path, Status.ERROR, lines, size, error=exc)

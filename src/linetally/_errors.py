@@ -1,0 +1,73 @@
+"""The library's own failure types, and how a file's path is put on any failure."""
+
+from __future__ import annotations
+
+__all__ = ["BinaryFileError", "LinetallyError", "TooManyLines", "attach_path", "describe"]
+
+
+class LinetallyError(Exception):
+    """Base class of every failure that linetally itself decides on.
+
+    Failures that come from the operating system or a codec keep their own
+    types (FileNotFoundError, UnicodeDecodeError, TimeoutError, ...), so that
+    ``except*`` can sort them; this base class covers the rest.
+    """
+
+    path: str
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class TooManyLines(LinetallyError):
+    """A file has more lines than the ``max_lines`` limit: a CI gate on file length."""
+
+    def __init__(self, path: str, lines: int, limit: int) -> None:
+        super().__init__(path, f"{lines} lines, more than the limit of {limit}")
+        self.lines = lines
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.lines, self.limit))
+
+
+class BinaryFileError(LinetallyError):
+    """A file looks binary (a NUL byte near its start) and ``binary="error"`` was asked for."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "binary file (a NUL byte in its first 8 KiB)")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path,))
+
+
+def attach_path(exc: BaseException, path: str) -> BaseException:
+    """Put ``path`` on ``exc`` as the attribute ``path`` and as a note, once.
+
+    The exception keeps its type, so callers can still write
+    ``except* FileNotFoundError``; the note makes the path show in any
+    traceback, the attribute makes it available to code.
+    """
+    if getattr(exc, "path", None) != path or not any(
+        n.startswith("file: ") for n in getattr(exc, "__notes__", ())
+    ):
+        exc.path = path  # type: ignore[attr-defined]
+        exc.add_note(f"file: {path!r}")
+    if isinstance(exc, OSError) and exc.filename is None and not isinstance(exc, TimeoutError):
+        exc.filename = path
+    return exc
+
+
+def describe(exc: BaseException) -> str:
+    """One line saying what went wrong, without repeating the path (shown beside it)."""
+    if isinstance(exc, UnicodeDecodeError):
+        where = getattr(exc, "byte_offset", exc.start)
+        bad = exc.object[exc.start : exc.end]
+        return (
+            f"not valid {exc.encoding}: can't decode byte{'s' if len(bad) > 1 else ''} "
+            f"{bad.hex(' ')} at byte offset {where} ({exc.reason})"
+        )
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

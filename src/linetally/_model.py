@@ -1,0 +1,152 @@
+"""What a run produces: one result per input path, and the report that holds them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["FileResult", "Report", "Row", "Snapshot", "Status", "Totals"]
+
+
+class Status(enum.StrEnum):
+    """How a file ended. Every input path ends in exactly one of these."""
+
+    OK = "ok"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome for one input path.
+
+    ``lines`` and ``bytes`` are set for ``ok`` files, and also where they are
+    known for others (a file over ``max_lines`` has its count; a skipped binary
+    file has its size). ``error`` holds the original exception of a failure,
+    with the path on it as ``error.path`` and as a note. ``reason`` says why a
+    file was skipped or cancelled.
+    """
+
+    path: str
+    status: Status
+    lines: int | None = None
+    bytes: int | None = None
+    error: Exception | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was counted without a failure."""
+        return self.status is Status.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Counts over a run; ``lines`` and ``bytes`` add up the ``ok`` files only."""
+
+    files: int = 0
+    ok: int = 0
+    errors: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    lines: int = 0
+    bytes: int = 0
+
+    @classmethod
+    def of(cls, results: Iterable[FileResult]) -> Totals:
+        """Add up ``results``."""
+        counts = dict.fromkeys(Status, 0)
+        lines = size = 0
+        for r in results:
+            counts[r.status] += 1
+            if r.status is Status.OK:
+                lines += r.lines or 0
+                size += r.bytes or 0
+        return cls(
+            files=sum(counts.values()),
+            ok=counts[Status.OK],
+            errors=counts[Status.ERROR],
+            skipped=counts[Status.SKIPPED],
+            cancelled=counts[Status.CANCELLED],
+            lines=lines,
+            bytes=size,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """All results of a run, in input order (then walk order), with totals.
+
+    ``interrupted`` is true when the run was stopped from outside (Ctrl-C)
+    before every input was counted; the results then cover what was found.
+    """
+
+    results: Sequence[FileResult]
+    interrupted: bool = False
+    totals: Totals = field(default=Totals())
+
+    @classmethod
+    def of(cls, results: Sequence[FileResult], *, interrupted: bool = False) -> Report:
+        """Build a report, computing its totals."""
+        return cls(results, interrupted, Totals.of(results))
+
+    @property
+    def failures(self) -> list[FileResult]:
+        """The results whose status is ``error``, in input order."""
+        return [r for r in self.results if r.status is Status.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed and the run was not interrupted."""
+        return self.totals.errors == 0 and not self.interrupted
+
+    def raise_for_errors(self) -> None:
+        """Raise one ExceptionGroup holding every per-file failure, if there was any.
+
+        The members are the original exceptions (FileNotFoundError,
+        UnicodeDecodeError, TimeoutError, :class:`~linetally.TooManyLines`, ...),
+        each with the file's path as ``.path`` and in a note, so callers can
+        handle them with ``except*`` by type.
+        """
+        failures = self.failures
+        if failures:
+            errors = [r.error for r in failures if r.error is not None]
+            n = len(errors)
+            raise ExceptionGroup(
+                f"{n} of {self.totals.files} file{'s' if self.totals.files != 1 else ''} failed",
+                errors,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One file as the live view sees it: in flight (``done`` false) or finished."""
+
+    path: str
+    lines: int
+    bytes: int
+    done: bool = False
+    status: Status | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state of a run at one instant, for whoever draws it.
+
+    ``found`` counts the inputs discovered so far (the walk may still be going
+    on: ``walk_done``), ``done`` those that have a result. ``active`` are the
+    files being read now, ``recent`` the last ones finished, ``largest`` the
+    finished files with the most lines so far, most first.
+    """
+
+    found: int
+    done: int
+    walk_done: bool
+    totals: Totals
+    elapsed: float
+    active: tuple[Row, ...] = ()
+    recent: tuple[Row, ...] = ()
+    largest: tuple[Row, ...] = ()
+    interrupted: bool = False

@@ -1,0 +1,116 @@
+"""The definition of a line, checked against Python's own universal newlines."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from linetally import _counting, _reader
+from linetally._counting import LineCounter, count_lines, detect_bom, looks_binary
+from linetally._reader import Job, ReadSettings, count_file
+
+# Byte strings rich in line terminators, with some other bytes (no NUL: binary
+# detection is a separate policy, tested below).
+terminator_rich = st.lists(
+    st.sampled_from([b"\r", b"\n", b"\r\n", b"a", b"xyz", b"\xe5", b"\x85", b" "]),
+    max_size=200,
+).map(b"".join)
+
+
+def latin1_oracle(data: bytes) -> int:
+    return sum(1 for _ in io.TextIOWrapper(io.BytesIO(data), encoding="latin-1", newline=None))
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (b"", 0),
+        (b"a", 1),
+        (b"a\n", 1),
+        (b"a\nb", 2),
+        (b"\n", 1),
+        (b"\n\n", 2),
+        (b"\r", 1),
+        (b"\r\n", 1),
+        (b"\n\r", 2),
+        (b"a\r\rb", 3),
+        (b"a\r\nb\r\n", 2),
+    ],
+)
+def test_examples(data: bytes, lines: int) -> None:
+    assert count_lines(data) == lines == latin1_oracle(data)
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(data=terminator_rich, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_chunked_count_matches_oracle(data: bytes, cuts: list[int]) -> None:
+    """Any split into chunks, terminators split across them included, counts the same."""
+    counter = LineCounter()
+    start = 0
+    for cut in sorted(c for c in cuts if c <= len(data)):
+        counter.feed(data[start:cut])
+        start = cut
+    counter.feed(data[start:])
+    assert counter.lines == latin1_oracle(data)
+
+
+@settings(max_examples=300)
+@given(data=terminator_rich)
+def test_text_count_matches_bytes_count(data: bytes) -> None:
+    assert count_lines(data.decode("latin-1")) == count_lines(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=64))
+def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:
+    """The numpy path (for big chunks) agrees with the plain one."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_counting, "NUMPY_MIN_CHUNK", 1)
+        counter = LineCounter()
+        for i in range(0, len(data), chunk):
+            counter.feed(data[i : i + chunk])
+    assert counter.lines == latin1_oracle(data)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=32))
+def test_file_count_across_read_boundaries(
+    data: bytes, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real files read in tiny chunks: terminators split across read() calls."""
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk)
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    assert count_file(Job(0, str(path)), ReadSettings()) == latin1_oracle(data)
+
+
+def test_big_file_uses_fixed_memory_and_counts_right(tmp_path: Path) -> None:
+    """Several read buffers' worth of data, numpy path included."""
+    line = b"x" * 99 + b"\r\n"
+    path = tmp_path / "big.txt"
+    with open(path, "wb") as f:
+        for _ in range(30):
+            f.write(line * 10_000)
+        f.write(b"last line without terminator")
+    assert count_file(Job(0, str(path)), ReadSettings()) == 300_001
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_with_bom_count_code_units(tmp_path: Path, codec: str) -> None:
+    text = "one\ntwo\r\nthree\u2028"  # U+2028 is not a line end in universal newlines
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff",
+           "utf-32-le": b"\xff\xfe\x00\x00", "utf-32-be": b"\x00\x00\xfe\xff"}[codec]
+    path = tmp_path / "wide.txt"
+    path.write_bytes(bom + text.encode(codec))
+    assert detect_bom(path.read_bytes()) is not None
+    assert count_file(Job(0, str(path)), ReadSettings()) == 3
+
+
+def test_binary_detection() -> None:
+    assert looks_binary(b"abc\0def")
+    assert not looks_binary(b"abc\ndef")
+    assert not looks_binary(b"a" * 8192 + b"\0")  # only the first 8 KiB count
