@@ -14,6 +14,7 @@ import os
 import select
 import stat
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +24,22 @@ from ._errors import BinaryFileError, TooManyLines
 
 __all__ = ["CHUNK_SIZE", "Job", "ReadSettings", "Skip", "Stopped", "count_file"]
 
-CHUNK_SIZE = 1 << 20
-"""Bytes read at a time: memory per file in flight is bounded by this."""
+CHUNK_SIZE = 1 << 18
+"""Bytes read at a time: memory per file in flight is bounded by this.
+
+256 KiB keeps a chunk (and numpy's temporary) in the CPU cache: measured
+faster than 1 MiB or 4 MiB for the 1 GiB benchmark file.
+"""
+
+_local = threading.local()
+
+
+def _buffer() -> bytearray:
+    """A read buffer per thread, reused for every big file that thread reads."""
+    buf: bytearray | None = getattr(_local, "buf", None)
+    if buf is None or len(buf) != CHUNK_SIZE:
+        buf = _local.buf = bytearray(CHUNK_SIZE)
+    return buf
 
 _POLL_MS = 100
 
@@ -82,21 +97,28 @@ def _open(path: str) -> tuple[int, bool]:
     return fd, True
 
 
-def _chunks_regular(fd: int, size_hint: int, job: Job) -> Iterator[bytes]:
+def _chunks_regular(fd: int, size_hint: int, job: Job) -> Iterator[bytes | bytearray]:
     # A short read from a regular file means end of file once we have at least
     # st_size bytes; files that report size 0 (procfs) are read until b"".
-    want = min(max(size_hint + 1, SNIFF_SIZE), CHUNK_SIZE)
-    total = 0
-    while True:
+    want = max(size_hint + 1, SNIFF_SIZE)
+    if want < CHUNK_SIZE:
+        # Most files: one read of exactly their size.
         job.check()
         data = os.read(fd, want)
         if not data:
             return
-        total += len(data)
         yield data
-        if len(data) < want and size_hint and total >= size_hint:
+        if len(data) < want and size_hint and len(data) >= size_hint:
             return
-        want = CHUNK_SIZE
+    # Big (or growing) files: reuse one buffer; a full one is handed out as is
+    # and must be consumed before the next iteration.
+    buf = _buffer()
+    while True:
+        job.check()
+        n = os.readv(fd, [buf])
+        if not n:
+            return
+        yield buf if n == len(buf) else bytes(buf[:n])
 
 
 def _chunks_special(fd: int, job: Job) -> Iterator[bytes]:
@@ -144,7 +166,7 @@ def count_file(job: Job, settings: ReadSettings) -> int | Skip:
             os.close(fd)
 
 
-def _count_chunks(chunks: Iterator[bytes], job: Job, settings: ReadSettings) -> int | Skip:
+def _count_chunks(chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings) -> int | Skip:
     counter = LineCounter()
     decoder: codecs.IncrementalDecoder | None = None
     first = True
