@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sysconfig
 import time
@@ -203,18 +204,22 @@ def test_run_snapshot_and_stop(tutorial: Path) -> None:
 
     async def main() -> linetally.Report:
         run = linetally.Run(["slow.txt", "rot13.txt"], linetally.Options(delay=0.01))
-        seen_active = False
-        async for _ in run:
-            pass
-            break
-        # rot13 finishes first; the slow one is still being read
-        snap = run.snapshot()
-        seen_active = any(row.path == "slow.txt" for row in snap.active)
-        assert seen_active
+        async with contextlib.aclosing(run.results()) as results:
+            async for first in results:
+                # rot13 finishes first; the slow one is still being read
+                assert first.path == "rot13.txt"
+                snap = run.snapshot()
+                assert [row.path for row in snap.active] == ["slow.txt"]
+                assert snap.active[0].lines > 0
+                assert (snap.found, snap.done, snap.walk_done) == (2, 1, True)
+                break
+        # leaving the loop early stops the run; nothing is lost
         return run.report()
 
     report = asyncio.run(main())
-    assert by_path(report)["slow.txt"].status is Status.CANCELLED
+    slow = by_path(report)["slow.txt"]
+    assert (slow.status, slow.reason) == (Status.CANCELLED, "stopped")
+    assert report.totals.files == 2
 
 
 def test_many_files_bounded_and_in_order(tmp_path: Path) -> None:

@@ -1,0 +1,534 @@
+"""Turn the paths named on the command line into the files to count, the way ripgrep does.
+
+:func:`walk` expands directories recursively and streams out one :class:`Entry` per
+file found, honouring ripgrep's default filters: hidden names, ``.gitignore`` files
+(inside a git work tree only), ``.git/info/exclude``, ``.ignore`` files (everywhere),
+and ``-g``-style globs. What it decides not to count but the user should hear about
+(symlinks it does not follow, FIFOs and devices, directories it cannot list) comes out
+as an Entry too, so nothing disappears silently.
+
+Ignore-file patterns are compiled by pathspec and matched per entry, the way git and
+ripgrep do: a pattern matches a path itself, and the contents of an ignored directory
+are excluded simply because the directory is never entered. (pathspec on its own
+would also match ``build/x`` against ``build/``; that would wrongly empty a directory
+the user names explicitly, such as ``linetally build/``.)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Final
+
+from pathspec import GitIgnoreSpec, RegexPattern
+
+__all__ = ["Entry", "walk"]
+
+SKIP_SYMLINK: Final = "symlink"
+SKIP_SPECIAL: Final = "special file"
+
+_RULE_FILES: Final = frozenset({".git", ".ignore", ".gitignore"})
+
+# pathspec compiles every gitignore pattern to an anchored regex in which this named
+# group matches the "/" after a directory. When it matches before the end of the
+# subject, the pattern matched a parent directory rather than the path itself.
+_DIR_MARK: Final = "ps_d"
+# The prefix pathspec gives patterns without a slash ("*.py", "build/"): "at any depth".
+_ANY_DEPTH: Final = "^(?:.+/)?"
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+_FILE, _DIR, _LINK, _SPECIAL, _BROKEN = range(5)
+
+_by_name = attrgetter("name")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One path for the counter: a file to count, or a path to report as skipped or failed.
+
+    An Entry with neither ``skip_reason`` nor ``error`` is a file to open and count.
+    ``path`` is a display path: the root exactly as the user gave it, joined with the
+    names below it by :func:`os.path.join`. It is a ``str``; bytes that are not UTF-8
+    come through as surrogate escapes, so ``os.fsencode(path)`` gives the real name.
+    """
+
+    path: str
+    skip_reason: str | None = None
+    """Why the path is not counted (``"symlink"``, ``"special file"``), or None."""
+    error: OSError | None = None
+    """The OSError met while looking at the path (its ``filename`` is set), or None."""
+
+
+def walk(
+    roots: Iterable[str],
+    *,
+    hidden: bool = False,
+    ignore: bool = True,
+    globs: Sequence[str] = (),
+    follow: bool = False,
+) -> Iterator[Entry]:
+    """Stream the entries for ``roots`` in a stable order, filtering like ripgrep.
+
+    A root that is not a directory (a file, a FIFO, a missing path, ``-`` for stdin) is
+    yielded as it is, whatever the filters say: a path the user names is always
+    counted. A directory root (or a symlink to one) is walked depth first, each
+    directory's entries sorted by name, listing one directory at a time, so memory
+    follows the depth and width of the tree, never its file count.
+
+    Inside a walk, ``hidden=False`` skips names starting with ``.``; ``ignore=True``
+    applies ``.ignore`` files, plus ``.gitignore`` files and ``.git/info/exclude`` in
+    a git work tree (from the directories above the root too); ``globs`` are
+    gitignore-syntax patterns, relative to the walked root, that a file must match
+    (one of them, if any are not negated) and must not match (the ``!`` ones). A
+    glob or an ignore-file ``!`` rule that picks a path out beats the other filters,
+    as in ripgrep. ``.git`` is never entered. Symlinks are reported as skipped unless
+    ``follow=True``, which follows them and reports dangling links and loops as
+    errors.
+
+    The globs are compiled now, so an invalid one raises :class:`ValueError` here;
+    everything else happens as the returned iterator is consumed.
+    """
+    overrides = _Globs(globs) if globs else None
+    return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
+
+
+class _Patterns:
+    """The patterns of one ignore file (or of one kind of glob), compiled once.
+
+    ``match`` answers for one path, not its parents: True if the last pattern matching
+    it ignores it, False if that pattern is a ``!`` exception, None if none matches.
+    """
+
+    __slots__ = ("_any_name", "_any_path", "_rules")
+
+    def __init__(self, patterns: Iterable[RegexPattern]) -> None:
+        rules: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
+        name_res: list[str] = []
+        path_res: list[str] = []
+        for pattern in patterns:
+            regex, include, text = pattern.regex, pattern.include, pattern.pattern
+            if regex is None or include is None or not isinstance(regex.pattern, str):
+                continue
+            # A pattern without a slash (but a trailing one) only looks at the name.
+            body = (text[1:] if text.startswith("!") else text) if isinstance(text, str) else ""
+            body = body.rstrip(" ").removesuffix("/")
+            on_name = bool(body) and "/" not in body and regex.pattern.startswith(_ANY_DEPTH)
+            rules.append((regex, regex.groupindex.get(_DIR_MARK), bool(include), on_name))
+            if on_name:
+                name_res.append(regex.pattern.removeprefix(_ANY_DEPTH))
+            else:
+                path_res.append(regex.pattern)
+        rules.reverse()  # the last matching pattern decides
+        self._rules = tuple(rules)
+        self._any_name = _union(name_res)
+        self._any_path = _union(path_res)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def match(self, name: str, rel: str, is_dir: bool) -> bool | None:
+        """Judge the path ``rel`` (relative to the patterns' base; basename ``name``)."""
+        if not self._may_match(name, rel, is_dir):
+            return None
+        for regex, mark, include, on_name in self._rules:
+            if _hits(regex, mark, name if on_name else rel, is_dir):
+                return include
+        return None
+
+    def _may_match(self, name: str, rel: str, is_dir: bool) -> bool:
+        # One C-level regex rules out the usual case, a path no pattern touches, before
+        # the per-pattern loop that finds which pattern matched and how.
+        any_name, any_path = self._any_name, self._any_path
+        if any_name is None or any_path is None:
+            return True
+        if any_name.match(name) or any_path.search(rel):
+            return True
+        return is_dir and bool(any_name.match(name + "/") or any_path.search(rel + "/"))
+
+
+def _union(regexes: list[str]) -> re.Pattern[str] | None:
+    """One regex matching where any of ``regexes`` does (a prefilter); None if unbuildable."""
+    if not regexes:
+        return _NEVER
+    try:
+        return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', r)})" for r in regexes))
+    except re.error:
+        return None
+
+
+_NEVER: Final = re.compile(r"(?!)")
+
+
+def _hits(regex: re.Pattern[str], mark: int | None, subject: str, is_dir: bool) -> bool:
+    """Whether the pathspec ``regex`` matches ``subject`` itself (not just a parent dir)."""
+    # Most regexes are anchored; a few ("*/" gives "(?P<ps_d>/)") are searched for, so
+    # try each place they match until one matches the path itself.
+    pos = 0
+    while (found := regex.search(subject, pos)) is not None:
+        if mark is None or found.start(mark) < 0:
+            return True
+        pos = found.start() + 1
+    if not is_dir or mark is None:
+        return False
+    # Directory-only patterns ("build/") need the trailing slash, matched at the end.
+    subject += "/"
+    pos = 0
+    while (found := regex.search(subject, pos)) is not None:
+        if found.end(mark) == len(subject):
+            return True
+        pos = found.start() + 1
+    return False
+
+
+def _compile(lines: list[str]) -> list[RegexPattern]:
+    """Compile gitignore lines with pathspec, dropping any line it rejects."""
+    try:
+        return list(GitIgnoreSpec.from_lines(lines).patterns)
+    except (ValueError, re.error):
+        kept: list[RegexPattern] = []
+        for line in lines:
+            try:
+                kept.extend(GitIgnoreSpec.from_lines([line]).patterns)
+            except (ValueError, re.error):
+                continue
+        return kept
+
+
+class _Globs:
+    """The ``-g`` globs: positive ones select files, ``!`` ones exclude files and dirs."""
+
+    __slots__ = ("_exclude", "_include")
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        include: list[RegexPattern] = []
+        exclude: list[RegexPattern] = []
+        for glob in globs:
+            negated = glob.startswith("!")
+            try:
+                patterns = GitIgnoreSpec.from_lines([glob[1:] if negated else glob]).patterns
+            except (ValueError, re.error) as exc:
+                raise ValueError(f"invalid glob {glob!r}: {exc}") from exc
+            (exclude if negated else include).extend(patterns)
+        self._include = _Patterns(include)
+        self._exclude = _Patterns(exclude)
+
+    def verdict(self, name: str, rel: str, is_dir: bool) -> bool | None:
+        """True to keep the path whatever else says, False to drop it, None for no say."""
+        if self._exclude and self._exclude.match(name, rel, is_dir):
+            return False
+        if self._include:
+            if self._include.match(name, rel, is_dir):
+                return True
+            if not is_dir:
+                return False
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """The ignore files in force in one directory, each as (offset, patterns), deepest first.
+
+    The offset slices a path key (see ``_key``) down to the path relative to the
+    directory holding that ignore file.
+    """
+
+    ignores: tuple[tuple[int, _Patterns], ...] = ()
+    gitignores: tuple[tuple[int, _Patterns], ...] = ()
+    exclude: tuple[tuple[int, _Patterns], ...] = ()
+    in_git: bool = False
+
+    def verdict(self, name: str, key: str, is_dir: bool) -> bool | None:
+        """True if ignored, False if whitelisted by a ``!`` rule, None if no rule applies."""
+        # .ignore beats .gitignore beats info/exclude; within a kind the deepest file wins.
+        for group in (self.ignores, self.gitignores, self.exclude):
+            for offset, patterns in group:
+                found = patterns.match(name, key[offset:], is_dir)
+                if found is not None:
+                    return found
+        return None
+
+    def enter(self, dirpath: str, offset: int, present: Container[str]) -> _Rules:
+        """The rules for the directory ``dirpath``, which holds the names in ``present``."""
+        has_git = ".git" in present
+        in_git = self.in_git or has_git
+        read_gitignore = in_git and ".gitignore" in present
+        if not (has_git or read_gitignore or ".ignore" in present):
+            return self
+        ignores, gitignores, exclude = self.ignores, self.gitignores, self.exclude
+        if ".ignore" in present:
+            ignores = _prepend(offset, _load(os.path.join(dirpath, ".ignore")), ignores)
+        if has_git:
+            # A work-tree root: the .gitignore files above it belong to another repository.
+            gitignores = ()
+            git_dir = _git_dir(dirpath)
+            excluded = _load(os.path.join(git_dir, "info", "exclude")) if git_dir else None
+            exclude = _prepend(offset, excluded, ())
+        if read_gitignore:
+            gitignores = _prepend(offset, _load(os.path.join(dirpath, ".gitignore")), gitignores)
+        return _Rules(ignores, gitignores, exclude, in_git)
+
+
+_NO_RULES: Final = _Rules()
+
+
+def _prepend(
+    offset: int, patterns: _Patterns | None, rest: tuple[tuple[int, _Patterns], ...]
+) -> tuple[tuple[int, _Patterns], ...]:
+    return ((offset, patterns), *rest) if patterns else rest
+
+
+def _read_regular(path: str) -> bytes | None:
+    """The bytes of ``path`` if it is a readable regular file, else None.
+
+    Opened non-blocking and checked after opening, so a FIFO named ``.gitignore``
+    cannot hang the walk.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _load(path: str) -> _Patterns | None:
+    """The compiled patterns of the ignore file at ``path``; None if absent or empty.
+
+    Unreadable files and lines pathspec rejects are ignored, as ripgrep does.
+    """
+    data = _read_regular(path)
+    if not data:
+        return None
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    patterns = _Patterns(_compile(lines))
+    return patterns if patterns else None
+
+
+def _git_dir(worktree: str) -> str | None:
+    """The directory holding ``info/exclude`` for the work tree at ``worktree``.
+
+    ``.git`` is that directory itself, or (in linked work trees and submodules) a file
+    reading ``gitdir: <path>``, whose ``commondir`` file, if any, points further on.
+    """
+    dotgit = os.path.join(worktree, ".git")
+    if os.path.isdir(dotgit):
+        return dotgit
+    data = _read_regular(dotgit)
+    if data is None or not data.startswith(b"gitdir:"):
+        return None
+    git_dir = os.path.join(worktree, os.fsdecode(data[len(b"gitdir:") :].strip()))
+    common = _read_regular(os.path.join(git_dir, "commondir"))
+    if common:
+        git_dir = os.path.join(git_dir, os.fsdecode(common.strip()))
+    return git_dir
+
+
+def _key(path: str) -> str:
+    """A path as the ignore matchers see it.
+
+    pathspec's regexes use ``.`` and ``$`` without DOTALL, so a newline in a name
+    would stop them matching; NUL never occurs in names and every wildcard matches it.
+    """
+    return path.replace("\n", "\0") if "\n" in path else path
+
+
+def _prefix(real_dir: str) -> str:
+    """The key prefix of the entries of the absolute directory ``real_dir``."""
+    stripped = real_dir.lstrip("/")
+    return _key(stripped + "/") if stripped else ""
+
+
+def _rules_above(real_dir: str, cache: dict[str, _Rules]) -> _Rules:
+    """The rules in force in ``real_dir`` from it and every directory above it."""
+    missing: list[str] = []
+    path = real_dir
+    while path not in cache:
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            rules = _NO_RULES
+            break
+        path = parent
+    else:
+        rules = cache[path]
+    for path in reversed(missing):
+        present = {name for name in _RULE_FILES if os.path.lexists(os.path.join(path, name))}
+        rules = rules.enter(path, len(_prefix(path)), present)
+        cache[path] = rules
+    return rules
+
+
+class _Frame:
+    """A directory being walked: what is left of its sorted listing, and its context."""
+
+    __slots__ = ("entries", "ident", "path", "prefix", "rules")
+
+    def __init__(
+        self,
+        path: str,
+        prefix: str,
+        rules: _Rules,
+        entries: list[os.DirEntry[str]],
+        ident: tuple[int, int],
+    ) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.rules = rules
+        self.entries = iter(entries)
+        self.ident = ident
+
+
+def _list(path: str) -> list[os.DirEntry[str]]:
+    with os.scandir(path) as it:
+        return sorted(it, key=_by_name)
+
+
+def _present(entries: list[os.DirEntry[str]]) -> set[str]:
+    return {entry.name for entry in entries if entry.name in _RULE_FILES}
+
+
+def _kind(mode: int) -> int:
+    if stat.S_ISDIR(mode):
+        return _DIR
+    return _FILE if stat.S_ISREG(mode) else _SPECIAL
+
+
+def _walk(
+    roots: Iterable[str],
+    *,
+    hidden: bool,
+    ignore: bool,
+    overrides: _Globs | None,
+    follow: bool,
+) -> Iterator[Entry]:
+    cache: dict[str, _Rules] = {}
+    for root in roots:
+        if root == "-":
+            yield Entry(root)
+            continue
+        try:
+            st = os.stat(root)
+        except OSError:
+            yield Entry(root)  # the counter will open it and report what is wrong
+            continue
+        except ValueError:  # an embedded NUL: no such file can exist
+            yield Entry(root, error=OSError(errno.EINVAL, "embedded null byte", root))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache)
+        else:
+            yield Entry(root)
+
+
+def _walk_tree(
+    root: str,
+    root_st: os.stat_result,
+    hidden: bool,
+    ignore: bool,
+    overrides: _Globs | None,
+    follow: bool,
+    cache: dict[str, _Rules],
+) -> Iterator[Entry]:
+    """Walk the directory ``root`` depth first, one sorted listing at a time."""
+    try:
+        listing = _list(root)
+    except OSError as exc:
+        yield Entry(root, error=exc)
+        return
+    matching = ignore or overrides is not None
+    root_real = os.path.realpath(root)
+    root_prefix = _prefix(root_real) if matching else ""
+    root_offset = len(root_prefix)
+    rules = _NO_RULES
+    if ignore:
+        above = _rules_above(os.path.dirname(root_real), cache) if root_real != "/" else _NO_RULES
+        rules = above.enter(root, root_offset, _present(listing))
+    root_ident = (root_st.st_dev, root_st.st_ino)
+    stack = [_Frame(root, root_prefix, rules, listing, root_ident)]
+    on_path = {root_ident}  # the directories being walked, to catch followed loops
+
+    while stack:
+        frame = stack[-1]
+        entry = next(frame.entries, None)
+        if entry is None:
+            stack.pop()
+            if follow:
+                on_path.discard(frame.ident)
+            continue
+        name = entry.name
+        if name == ".git":
+            continue
+        path = os.path.join(frame.path, name)
+
+        kind, error, ident = _FILE, None, (0, 0)
+        try:
+            if entry.is_symlink():
+                if follow:
+                    target = os.stat(path)
+                    kind, ident = _kind(target.st_mode), (target.st_dev, target.st_ino)
+                else:
+                    kind = _LINK
+            elif entry.is_dir(follow_symlinks=False):
+                kind = _DIR
+                if follow:
+                    st = entry.stat(follow_symlinks=False)
+                    ident = (st.st_dev, st.st_ino)
+            elif not entry.is_file(follow_symlinks=False):
+                kind = _SPECIAL
+        except OSError as exc:  # a dangling link when following, a vanished entry...
+            kind, error = _BROKEN, exc
+        is_dir = kind == _DIR
+
+        # Filtering: globs first, then ignore files, then hidden (unless whitelisted).
+        key = ""
+        if matching:
+            name_key = _key(name)
+            key = frame.prefix + name_key
+            verdict = None
+            if overrides is not None:
+                verdict = overrides.verdict(name_key, key[root_offset:], is_dir)
+            if verdict is None and ignore:
+                ignored = frame.rules.verdict(name_key, key, is_dir)
+                verdict = None if ignored is None else not ignored
+            if verdict is False:
+                continue
+            if verdict is None and not hidden and name.startswith("."):
+                continue
+        elif not hidden and name.startswith("."):
+            continue
+
+        if kind == _FILE:
+            yield Entry(path)
+        elif is_dir:
+            if follow and ident in on_path:
+                yield Entry(path, error=OSError(errno.ELOOP, "symlink loop", path))
+                continue
+            try:
+                listing = _list(path)
+            except OSError as exc:
+                yield Entry(path, error=exc)
+                continue
+            prefix = key + "/" if matching else ""
+            rules = frame.rules.enter(path, len(prefix), _present(listing)) if ignore else _NO_RULES
+            stack.append(_Frame(path, prefix, rules, listing, ident))
+            if follow:
+                on_path.add(ident)
+        elif kind == _LINK:
+            yield Entry(path, skip_reason=SKIP_SYMLINK)
+        elif kind == _SPECIAL:
+            yield Entry(path, skip_reason=SKIP_SPECIAL)
+        else:
+            yield Entry(path, error=error)
