@@ -235,9 +235,7 @@ def test_many_files_bounded_and_in_order(tmp_path: Path) -> None:
 
 def test_standard_library_matches_oracle_file_by_file() -> None:
     stdlib = sysconfig.get_paths()["stdlib"]
-    report = linetally.count(
-        linetally.walk([stdlib], hidden=True, ignore=False), binary="count"
-    )
+    report = linetally.count(linetally.walk([stdlib], hidden=True, ignore=False), binary="count")
     checked = 0
     for r in report.results:
         if r.status is Status.OK:

@@ -85,10 +85,31 @@ def test_version_and_help() -> None:
     assert r.out.startswith("linetally ")
     r = run_cli("--help")
     assert r.code == 0
-    for option in ("--jobs", "--on-error", "--fail-fast", "--timeout", "--max-lines", "--encoding",
-                   "--binary", "--delay", "--traceback", "--no-progress", "--quiet", "--glob",
-                   "--hidden", "--no-ignore", "--follow", "--files-from", "--files0-from",
-                   "--sort", "--reverse", "--top", "--summary", "--format", "examples:"):
+    for option in (
+        "--jobs",
+        "--on-error",
+        "--fail-fast",
+        "--timeout",
+        "--max-lines",
+        "--encoding",
+        "--binary",
+        "--delay",
+        "--traceback",
+        "--no-progress",
+        "--quiet",
+        "--glob",
+        "--hidden",
+        "--no-ignore",
+        "--follow",
+        "--files-from",
+        "--files0-from",
+        "--sort",
+        "--reverse",
+        "--top",
+        "--summary",
+        "--format",
+        "examples:",
+    ):
         assert option in r.out, option
 
 
@@ -125,19 +146,31 @@ def test_json_schema(tutorial: Path) -> None:
     assert set(d) == {"files", "totals", "interrupted"}
     assert d["interrupted"] is False
     assert d["totals"] == {
-        "files": 4, "ok": 2, "errors": 2, "skipped": 0, "cancelled": 0, "lines": 13, "bytes": 38
+        "files": 4,
+        "ok": 2,
+        "errors": 2,
+        "skipped": 0,
+        "cancelled": 0,
+        "lines": 13,
+        "bytes": 38,
     }
     assert [f["path"] for f in d["files"]] == TUTORIAL
     for f in d["files"]:
         assert set(f) == {"path", "status", "lines", "bytes", "error", "reason"}
     by = {f["path"]: f for f in d["files"]}
     assert by["rot13.txt"] == {
-        "path": "rot13.txt", "status": "ok", "lines": 13, "bytes": 38, "error": None, "reason": None
+        "path": "rot13.txt",
+        "status": "ok",
+        "lines": 13,
+        "bytes": 38,
+        "error": None,
+        "reason": None,
     }
     assert by["not_utf8.txt"]["error"]["type"] == "UnicodeDecodeError"
     assert "byte offset 2" in by["not_utf8.txt"]["error"]["message"]
     assert by["wrong_name.txt"]["error"] == {
-        "type": "FileNotFoundError", "message": "No such file or directory"
+        "type": "FileNotFoundError",
+        "message": "No such file or directory",
     }
     assert by["wrong_name.txt"]["lines"] is None
 
@@ -222,9 +255,12 @@ def test_encoding(tutorial: Path) -> None:
 
 def test_binary_option(tmp_path: Path) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\0\n\n")
-    assert files(run_cli("--format", "json", "--binary", "count", "blob.bin", cwd=tmp_path).out)[
-        "blob.bin"
-    ]["lines"] == 2
+    assert (
+        files(run_cli("--format", "json", "--binary", "count", "blob.bin", cwd=tmp_path).out)[
+            "blob.bin"
+        ]["lines"]
+        == 2
+    )
     r = run_cli("--format", "json", "--binary", "error", "blob.bin", cwd=tmp_path)
     assert r.code == 1
     assert files(r.out)["blob.bin"]["error"]["type"] == "BinaryFileError"
@@ -233,8 +269,19 @@ def test_binary_option(tmp_path: Path) -> None:
 def test_fail_fast_and_on_error_cancel(tutorial: Path) -> None:
     Path("slow.txt").write_text("x\n" * 300)
     for flag in (["--fail-fast"], ["--on-error", "cancel"]):
-        r = run_cli(*flag, "--format", "json", "--delay", "0.01", "--jobs", "1",
-                    "wrong_name.txt", "slow.txt", "rot13.txt", cwd=tutorial)
+        r = run_cli(
+            *flag,
+            "--format",
+            "json",
+            "--delay",
+            "0.01",
+            "--jobs",
+            "1",
+            "wrong_name.txt",
+            "slow.txt",
+            "rot13.txt",
+            cwd=tutorial,
+        )
         assert r.code == 1
         f = files(r.out)
         assert f["wrong_name.txt"]["status"] == "error"
@@ -245,16 +292,26 @@ def test_fail_fast_and_on_error_cancel(tutorial: Path) -> None:
 
 
 def test_on_error_continue_counts_the_rest(tutorial: Path) -> None:
-    r = run_cli("--on-error", "continue", "--format", "json", "wrong_name.txt", "rot13.txt",
-                cwd=tutorial)
+    r = run_cli(
+        "--on-error", "continue", "--format", "json", "wrong_name.txt", "rot13.txt", cwd=tutorial
+    )
     assert files(r.out)["rot13.txt"]["lines"] == 13
 
 
 def test_timeout(tutorial: Path) -> None:
     Path("slow.txt").write_text("x\n" * 300)
     start = time.monotonic()
-    r = run_cli("--timeout", "0.3", "--delay", "0.01", "--format", "json", "slow.txt", "rot13.txt",
-                cwd=tutorial)
+    r = run_cli(
+        "--timeout",
+        "0.3",
+        "--delay",
+        "0.01",
+        "--format",
+        "json",
+        "slow.txt",
+        "rot13.txt",
+        cwd=tutorial,
+    )
     assert time.monotonic() - start < 3.0 + 2  # 300 lines at 10 ms would be 3 s; plus start-up
     assert r.code == 1
     f = files(r.out)
@@ -387,7 +444,10 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
         (tmp_path / f"{i}.txt").write_text("x\n")
     proc = subprocess.run(
         f"{sys.executable} -m linetally --format jsonl . | head -1",
-        shell=True, cwd=tmp_path, capture_output=True, timeout=60,
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
     )
     assert len(proc.stdout.splitlines()) == 1
     assert proc.stderr == b""

@@ -76,7 +76,9 @@ def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:
     assert counter.lines == latin1_oracle(data)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=32))
 def test_file_count_across_read_boundaries(
     data: bytes, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -102,8 +104,12 @@ def test_big_file_uses_fixed_memory_and_counts_right(tmp_path: Path) -> None:
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
 def test_utf16_and_utf32_with_bom_count_code_units(tmp_path: Path, codec: str) -> None:
     text = "one\ntwo\r\nthree\u2028"  # U+2028 is not a line end in universal newlines
-    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff",
-           "utf-32-le": b"\xff\xfe\x00\x00", "utf-32-be": b"\x00\x00\xfe\xff"}[codec]
+    bom = {
+        "utf-16-le": b"\xff\xfe",
+        "utf-16-be": b"\xfe\xff",
+        "utf-32-le": b"\xff\xfe\x00\x00",
+        "utf-32-be": b"\x00\x00\xfe\xff",
+    }[codec]
     path = tmp_path / "wide.txt"
     path.write_bytes(bom + text.encode(codec))
     assert detect_bom(path.read_bytes()) is not None

@@ -7,6 +7,7 @@ failed or broke ``--max-lines``, 2 for a usage error, 130 after Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -89,37 +90,117 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .); - is stdin")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: .); - is stdin"
+    )
     inp = p.add_argument_group("inputs")
-    inp.add_argument("--files-from", metavar="FILE", help="read paths from FILE, one a line (- for stdin)")
-    inp.add_argument("--files0-from", metavar="FILE", help="read NUL-separated paths from FILE (- for stdin)")
+    inp.add_argument(
+        "--files-from", metavar="FILE", help="read paths from FILE, one a line (- for stdin)"
+    )
+    inp.add_argument(
+        "--files0-from", metavar="FILE", help="read NUL-separated paths from FILE (- for stdin)"
+    )
     inp.add_argument("--hidden", action="store_true", help="also walk hidden files and folders")
-    inp.add_argument("--no-ignore", action="store_true", help="don't honour .gitignore, .ignore, .git/info/exclude")
-    inp.add_argument("-g", "--glob", action="append", default=[], metavar="PATTERN",
-                     help="only files matching PATTERN (gitignore syntax, !PATTERN excludes; repeatable)")
+    inp.add_argument(
+        "--no-ignore",
+        action="store_true",
+        help="don't honour .gitignore, .ignore, .git/info/exclude",
+    )
+    inp.add_argument(
+        "-g",
+        "--glob",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only files matching PATTERN (gitignore syntax, !PATTERN excludes; repeatable)",
+    )
     inp.add_argument("-L", "--follow", action="store_true", help="follow symbolic links")
     cnt = p.add_argument_group("counting")
-    cnt.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="files read at once (default: CPUs + 4, at most 32)")
-    cnt.add_argument("--on-error", choices=("continue", "cancel"), default="continue",
-                     help="on a failure, go on with the other files (default) or cancel them")
-    cnt.add_argument("--fail-fast", action="store_const", const="cancel", dest="on_error", help="same as --on-error cancel")
-    cnt.add_argument("--timeout", type=_seconds, metavar="S", help="a file taking longer than S seconds fails")
-    cnt.add_argument("--max-lines", type=_count_arg, metavar="N", help="a file with more than N lines fails")
-    cnt.add_argument("--encoding", metavar="NAME", help="files must also decode strictly with this codec")
-    cnt.add_argument("--binary", choices=("skip", "count", "error"), default="skip",
-                     help="files with a NUL byte in their first 8 KiB: skip (default), count, or fail")
-    cnt.add_argument("--delay", type=_seconds, default=None, metavar="S", help="pause S seconds per line, to watch (demo pacing)")
+    cnt.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="files read at once (default: CPUs + 4, at most 32)",
+    )
+    cnt.add_argument(
+        "--on-error",
+        choices=("continue", "cancel"),
+        default="continue",
+        help="on a failure, go on with the other files (default) or cancel them",
+    )
+    cnt.add_argument(
+        "--fail-fast",
+        action="store_const",
+        const="cancel",
+        dest="on_error",
+        help="same as --on-error cancel",
+    )
+    cnt.add_argument(
+        "--timeout", type=_seconds, metavar="S", help="a file taking longer than S seconds fails"
+    )
+    cnt.add_argument(
+        "--max-lines", type=_count_arg, metavar="N", help="a file with more than N lines fails"
+    )
+    cnt.add_argument(
+        "--encoding", metavar="NAME", help="files must also decode strictly with this codec"
+    )
+    cnt.add_argument(
+        "--binary",
+        choices=("skip", "count", "error"),
+        default="skip",
+        help="files with a NUL byte in their first 8 KiB: skip (default), count, or fail",
+    )
+    cnt.add_argument(
+        "--delay",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="pause S seconds per line, to watch (demo pacing)",
+    )
     out = p.add_argument_group("output")
-    out.add_argument("--format", choices=("table", "json", "jsonl", "csv"), default="table", help="output format (default: table)")
-    out.add_argument("--sort", choices=("lines", "bytes", "path", "none"), default="none", help="order of the rows (default: input order)")
+    out.add_argument(
+        "--format",
+        choices=("table", "json", "jsonl", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+    out.add_argument(
+        "--sort",
+        choices=("lines", "bytes", "path", "none"),
+        default="none",
+        help="order of the rows (default: input order)",
+    )
     out.add_argument("-r", "--reverse", action="store_true", help="reverse the order")
-    out.add_argument("--top", type=_positive_int, metavar="N", help="only the N files with the most lines")
-    out.add_argument("--summary", action="store_true", help="only totals and the distribution of lines per file")
-    out.add_argument("-v", "--verbose", action="store_true", help="list skipped and cancelled files in the report")
-    out.add_argument("--traceback", action="store_true", help="after the report, print the full exception-group traceback")
+    out.add_argument(
+        "--top", type=_positive_int, metavar="N", help="only the N files with the most lines"
+    )
+    out.add_argument(
+        "--summary", action="store_true", help="only totals and the distribution of lines per file"
+    )
+    out.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list skipped and cancelled files in the report",
+    )
+    out.add_argument(
+        "--traceback",
+        action="store_true",
+        help="after the report, print the full exception-group traceback",
+    )
     out.add_argument("--no-progress", action="store_true", help="no live view on stderr")
-    out.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr: no live view, no failure report")
-    p.add_argument("--demo", action="store_true", help="count the tutorial's sample files, slowly, to watch it work")
+    out.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="nothing on stderr: no live view, no failure report",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="count the tutorial's sample files, slowly, to watch it work",
+    )
     p.add_argument("-V", "--version", action="version", version=f"linetally {__version__}")
     return p
 
@@ -161,7 +242,9 @@ def _roots(args: argparse.Namespace) -> Iterable[str]:
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     stdin_users = [args.files_from == "-", args.files0_from == "-", "-" in args.paths]
     if sum(stdin_users) > 1:
-        parser.error("standard input can be used only once (PATH -, --files-from -, --files0-from -)")
+        parser.error(
+            "standard input can be used only once (PATH -, --files-from -, --files0-from -)"
+        )
     if args.paths.count("-") > 1:
         parser.error("standard input can be used only once (PATH -)")
     for name in (args.files_from, args.files0_from):
@@ -315,10 +398,8 @@ def _start_live(run: Run) -> _LiveView:
 
 def _restore_terminal() -> None:
     if sys.stderr.isatty():
-        try:
+        with contextlib.suppress(OSError):
             os.write(sys.stderr.fileno(), b"\x1b[?25h\n")
-        except OSError:
-            pass
 
 
 def _finish(report: Report, args: argparse.Namespace) -> int:

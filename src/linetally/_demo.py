@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ["DEMO_FILES", "write_demo"]
 
-_SCRIPT = '''\
+_SCRIPT = """\
 # count.py: count the lines of files, one after the other
 
 import sys
@@ -26,7 +26,7 @@ def main(names):
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-'''
+"""
 
 _POEM = """\
 Files come in many shapes:

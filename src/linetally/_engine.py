@@ -336,7 +336,8 @@ class Run:
         if result.status is Status.OK:
             self._lines += result.lines or 0
             self._bytes += result.bytes or 0
-        row = Row(result.path, result.lines or 0, result.bytes or 0, True, result.status)
+        error = None if result.error is None else type(result.error).__name__
+        row = Row(result.path, result.lines or 0, result.bytes or 0, True, result.status, error)
         self._recent.append(row)
         entry = (row.lines, -index, row)
         if len(self._largest) < _KEEP_ROWS:

@@ -122,13 +122,17 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One file as the live view sees it: in flight (``done`` false) or finished."""
+    """One file as the live view sees it: in flight (``done`` false) or finished.
+
+    ``error`` is the failure's exception type name, for a finished failed file.
+    """
 
     path: str
     lines: int
     bytes: int
     done: bool = False
     status: Status | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

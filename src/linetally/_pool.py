@@ -10,6 +10,7 @@ and the pool starts a replacement so the bound on work in flight still holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -76,10 +77,8 @@ class ThreadPool:
                     result, error = fn(*args), None
                 except BaseException as exc:  # handed to the awaiting task, whatever it is
                     result, error = None, exc
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
                 loop.call_soon_threadsafe(_settle, fut, result, error)
-            except RuntimeError:  # the loop is closed: nobody is waiting
-                pass
             del fut, fn, args, item, result, error
 
 

@@ -41,6 +41,7 @@ def _buffer() -> bytearray:
         buf = _local.buf = bytearray(CHUNK_SIZE)
     return buf
 
+
 _POLL_MS = 100
 
 
@@ -166,7 +167,9 @@ def count_file(job: Job, settings: ReadSettings) -> int | Skip:
             os.close(fd)
 
 
-def _count_chunks(chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings) -> int | Skip:
+def _count_chunks(
+    chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings
+) -> int | Skip:
     counter = LineCounter()
     decoder: codecs.IncrementalDecoder | None = None
     first = True

@@ -306,7 +306,7 @@ def _row_tag(row: Row) -> tuple[str, str]:
     if not row.done:
         return "", ""
     if row.status is Status.ERROR:
-        return "✗ error", _S_FAIL
+        return f"✗ {row.error or 'error'}", _S_FAIL
     if row.status is Status.SKIPPED:
         return "skipped", _S_WARN
     if row.status is Status.CANCELLED:
@@ -445,7 +445,7 @@ def _table(results: Sequence[FileResult], totals: Totals, width: int) -> Iterato
         len(human_count(max(top, totals.lines))),
         *(len(_STATUS_WORD[s][0]) for s in words),
     )
-    bytes_w = max(len("bytes"), len(total_bytes), *map(len, sizes))
+    bytes_w = max(len("bytes"), len(total_bytes), max(map(len, sizes), default=0))
     fixed = 2 + lines_w + 2 + bytes_w
     name_w = max(len("path"), len(label), max(cells, default=0))
     name_w = min(name_w, max(8, width - fixed - 2 - 20))

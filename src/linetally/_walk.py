@@ -97,66 +97,101 @@ def walk(
     return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
 
 
+# One compiled pattern: (position counted from the file's last line, regex, index of its
+# directory-mark group, True for an ignore pattern / False for a "!" exception).
+_Rule = tuple[int, re.Pattern[str], int | None, bool]
+
+
 class _Patterns:
     """The patterns of one ignore file (or of one kind of glob), compiled once.
 
     ``match`` answers for one path, not its parents: True if the last pattern matching
     it ignores it, False if that pattern is a ``!`` exception, None if none matches.
+
+    Patterns without a slash look at the name alone; the rest at the whole relative
+    path. For each group one regex, the union of the group's patterns, quickly rules
+    out the usual case of a path nothing matches, and for names tells which pattern to
+    start from, so the per-pattern loop (needed to tell which pattern matched, and
+    whether it matched the path itself or a parent) is short.
     """
 
-    __slots__ = ("_any_name", "_any_path", "_rules")
+    __slots__ = ("_any_name", "_any_path", "_name_rules", "_path_rules")
 
     def __init__(self, patterns: Iterable[RegexPattern]) -> None:
-        rules: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
-        name_res: list[str] = []
-        path_res: list[str] = []
+        compiled: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
         for pattern in patterns:
             regex, include, text = pattern.regex, pattern.include, pattern.pattern
             if regex is None or include is None or not isinstance(regex.pattern, str):
                 continue
-            # A pattern without a slash (but a trailing one) only looks at the name.
             body = (text[1:] if text.startswith("!") else text) if isinstance(text, str) else ""
             body = body.rstrip(" ").removesuffix("/")
             on_name = bool(body) and "/" not in body and regex.pattern.startswith(_ANY_DEPTH)
-            rules.append((regex, regex.groupindex.get(_DIR_MARK), bool(include), on_name))
-            if on_name:
-                name_res.append(regex.pattern.removeprefix(_ANY_DEPTH))
-            else:
-                path_res.append(regex.pattern)
-        rules.reverse()  # the last matching pattern decides
-        self._rules = tuple(rules)
-        self._any_name = _union(name_res)
-        self._any_path = _union(path_res)
+            compiled.append((regex, regex.groupindex.get(_DIR_MARK), bool(include), on_name))
+        compiled.reverse()  # the last matching pattern decides
+        name_rules: list[_Rule] = []
+        path_rules: list[_Rule] = []
+        for order, (regex, mark, include, on_name) in enumerate(compiled):
+            (name_rules if on_name else path_rules).append((order, regex, mark, include))
+        self._name_rules = tuple(name_rules)
+        self._path_rules = tuple(path_rules)
+        # A name holds no "/", so the "any directories" prefix can only match nothing.
+        self._any_name = _union([r[1].pattern.removeprefix(_ANY_DEPTH) for r in name_rules])
+        self._any_path = _union([r[1].pattern for r in path_rules])
 
     def __bool__(self) -> bool:
-        return bool(self._rules)
+        return bool(self._name_rules or self._path_rules)
 
     def match(self, name: str, rel: str, is_dir: bool) -> bool | None:
         """Judge the path ``rel`` (relative to the patterns' base; basename ``name``)."""
-        if not self._may_match(name, rel, is_dir):
-            return None
-        for regex, mark, include, on_name in self._rules:
-            if _hits(regex, mark, name if on_name else rel, is_dir):
-                return include
-        return None
+        best: _Rule | None = None
+        first = self._first_name_candidate(name, is_dir)
+        for rule in self._name_rules[first:]:
+            if _hits(rule[1], rule[2], name, is_dir):
+                best = rule
+                break
+        if self._path_rules and self._may_match_path(rel, is_dir):
+            for rule in self._path_rules:
+                if best is not None and rule[0] > best[0]:
+                    break
+                if _hits(rule[1], rule[2], rel, is_dir):
+                    best = rule
+                    break
+        return None if best is None else best[3]
 
-    def _may_match(self, name: str, rel: str, is_dir: bool) -> bool:
-        # One C-level regex rules out the usual case, a path no pattern touches, before
-        # the per-pattern loop that finds which pattern matched and how.
-        any_name, any_path = self._any_name, self._any_path
-        if any_name is None or any_path is None:
+    def _first_name_candidate(self, name: str, is_dir: bool) -> int:
+        """Index of the first name rule that can match; len(rules) when none can."""
+        union = self._any_name
+        if union is None:
+            return 0
+        first = len(self._name_rules)
+        for subject in (name, name + "/") if is_dir else (name,):
+            found = union.match(subject)
+            if found is not None:
+                group = found.lastgroup
+                if group is None:
+                    return 0
+                first = min(first, int(group[1:]))
+        return first
+
+    def _may_match_path(self, rel: str, is_dir: bool) -> bool:
+        union = self._any_path
+        if union is None or union.search(rel):
             return True
-        if any_name.match(name) or any_path.search(rel):
-            return True
-        return is_dir and bool(any_name.match(name + "/") or any_path.search(rel + "/"))
+        return is_dir and union.search(rel + "/") is not None
 
 
 def _union(regexes: list[str]) -> re.Pattern[str] | None:
-    """One regex matching where any of ``regexes`` does (a prefilter); None if unbuildable."""
+    """One regex matching where any of ``regexes`` does; None if that cannot be built.
+
+    Each alternative is wrapped in a group named after its index (``_0``, ``_1``...),
+    so ``lastgroup`` tells the first alternative that matched.
+    """
     if not regexes:
         return _NEVER
     try:
-        return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', r)})" for r in regexes))
+        return re.compile(
+            "|".join(f"(?P<_{i}>{_NAMED_GROUP.sub('(?:', r)})" for i, r in enumerate(regexes))
+        )
     except re.error:
         return None
 
