@@ -219,10 +219,17 @@ def test_live_view_bars_are_proportional_to_counts() -> None:
     assert bars(d) == 0
 
 
-def test_live_view_bars_scale_with_width() -> None:
+def test_live_view_bars_grow_one_per_line_then_scale_with_width() -> None:
+    # As in the tutorial: one □ per line while it fits...
     snap = snapshot(active=(Row("a.py", 10, 1),))
+    assert bars(lines_of(live_view(snap, width=40, height=10), width=40)[0]) == 10
+    assert bars(lines_of(live_view(snap, width=160, height=10), width=160)[0]) == 10
+    # ...and scaled to the terminal's width once the count no longer fits.
+    snap = snapshot(active=(Row("a.py", 10_000, 1),))
     narrow = lines_of(live_view(snap, width=40, height=10), width=40)[0]
     wide = lines_of(live_view(snap, width=160, height=10), width=160)[0]
+    assert len(narrow) <= 40
+    assert len(wide) <= 160
     assert bars(wide) > bars(narrow) + 100
 
 

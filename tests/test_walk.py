@@ -113,7 +113,7 @@ def test_ignored_directory_is_not_descended(repo: Path, monkeypatch: pytest.Monk
         listed.append(path)
         return real_scandir(path)
 
-    monkeypatch.setattr(_walk.os, "scandir", recording_scandir)
+    monkeypatch.setattr("linetally._walk.os.scandir", recording_scandir)
     list(walk([str(repo)]))
     assert listed == [str(repo), str(repo / "sub")]
 
@@ -356,9 +356,13 @@ def test_globs_do_not_filter_named_roots(tmp_path: Path) -> None:
     ]
 
 
-def test_invalid_glob_raises_at_call_time() -> None:
+def test_invalid_arguments_raise_at_call_time() -> None:
     with pytest.raises(ValueError, match="invalid glob"):
         walk(["."], globs=["a\\"])
+    with pytest.raises(TypeError):
+        walk(".")
+    with pytest.raises(TypeError):
+        walk(["."], globs="*.py")
 
 
 # -- symlinks ------------------------------------------------------------------------
@@ -404,18 +408,18 @@ def test_follow_symlinks(links: Path) -> None:
         ("to_file", None, type(None)),
     ]
     errors = {os.path.relpath(e.path, links): e.error for e in entries if e.error}
-    assert errors["dangling"].errno == errno.ENOENT  # type: ignore[union-attr]
-    assert errors["dangling"].filename == str(links / "dangling")  # type: ignore[union-attr]
+    assert errors["dangling"].errno == errno.ENOENT
+    assert errors["dangling"].filename == str(links / "dangling")
     for name in ("d/sub/loop", "to_dir/sub/loop"):
-        assert errors[name].errno == errno.ELOOP  # type: ignore[union-attr]
-        assert errors[name].filename == str(links / name)  # type: ignore[union-attr]
+        assert errors[name].errno == errno.ELOOP
+        assert errors[name].filename == str(links / name)
 
 
 def test_follow_self_link_chain_is_an_error_not_a_hang(tmp_path: Path) -> None:
     os.symlink("a", tmp_path / "b")
     os.symlink("b", tmp_path / "a")
     entries = list(walk([str(tmp_path)], follow=True))
-    assert [(e.path, e.error.errno) for e in entries if e.error] == [  # type: ignore[union-attr]
+    assert [(e.path, e.error.errno) for e in entries if e.error] == [
         (str(tmp_path / "a"), errno.ELOOP),
         (str(tmp_path / "b"), errno.ELOOP),
     ]
@@ -515,7 +519,7 @@ def test_walk_streams_first_entry_before_listing_everything(
         events.append("list")
         return real_scandir(path)
 
-    monkeypatch.setattr(_walk.os, "scandir", recording_scandir)
+    monkeypatch.setattr("linetally._walk.os.scandir", recording_scandir)
     entries = walk([str(big_tree)])
     assert events == []  # nothing happens before the first next()
     count = 0
@@ -627,8 +631,16 @@ PATTERNS = [
     "!c/",
     "b/*",
     "!build",
+    "*/",  # pathspec: an unanchored regex
+    "/*",
+    "!/*/",
+    "a**",
+    "[!a]",
+    "!*.log",
+    "**/n*/x*",
+    "x*.log",
 ]
-NAMES = ["a", "b", "c", "d.py", "e.py", "keep.log", "x.log", "build"]
+NAMES = ["a", "b", "c", "d.py", "e.py", "keep.log", "x.log", "build", "n\nd", "x\n.log", "y.log\n"]
 
 
 @st.composite
@@ -657,7 +669,7 @@ def _git_untracked(root: Path) -> list[str]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -294,6 +294,8 @@ def _main(args: argparse.Namespace) -> int:
         args.paths = demo_paths
         if args.delay is None:
             args.delay = 0.03
+        if args.jobs is None:
+            args.jobs = len(demo_paths)  # every row grows at once
         if args.encoding is None:
             args.encoding = "utf-8"
     try:

@@ -356,8 +356,9 @@ def live_view(snap: Snapshot, *, width: int, height: int) -> RenderableType:
 
     Shows the files in flight first, then, if there is room, the latest
     finished and the largest finished ones, at most ``height - 2`` rows so a
-    live display never scrolls; every bar scales so that the largest count on
-    screen fills the bar area of ``width``. The last line sums up the run so
+    live display never scrolls. As in the tutorial, a bar grows one □ per
+    line; once the largest count on screen no longer fits the bar area of
+    ``width``, every bar scales down so that it does. The last line sums up the run so
     far: files done of found (``+`` while still walking), lines, bytes, rate,
     elapsed time and failures. Only the rows that fit are built, so it stays
     cheap with thousands of files in flight, 20 times a second.
@@ -379,11 +380,12 @@ def live_view(snap: Snapshot, *, width: int, height: int) -> RenderableType:
     name_w = min(max(cells, default=0), max(avail // 2, min(20, avail)))
     bar_w = max(0, avail - name_w)
 
+    scale_top = max(top, bar_w)
     lines: list[_Line] = []
     for row, name, name_cells, count, (tag, tag_style) in zip(
         rows, names, cells, counts, tags, strict=True
     ):
-        bar = _bar(row.lines, top, bar_w)
+        bar = _bar(row.lines, scale_top, bar_w)
         if not row.done:
             bar_style = _S_BAR
         elif row.status is Status.ERROR:

@@ -34,9 +34,9 @@ SKIP_SPECIAL: Final = "special file"
 
 _RULE_FILES: Final = frozenset({".git", ".ignore", ".gitignore"})
 
-# pathspec compiles every gitignore pattern to an anchored regex in which this named
-# group matches the "/" after a directory. When it matches before the end of the
-# subject, the pattern matched a parent directory rather than the path itself.
+# pathspec compiles each gitignore pattern to a regex in which this named group matches
+# the "/" after a directory. When it matches before the end of the subject, the pattern
+# matched a parent directory rather than the path itself.
 _DIR_MARK: Final = "ps_d"
 # The prefix pathspec gives patterns without a slash ("*.py", "build/"): "at any depth".
 _ANY_DEPTH: Final = "^(?:.+/)?"
@@ -91,8 +91,14 @@ def walk(
     errors.
 
     The globs are compiled now, so an invalid one raises :class:`ValueError` here;
-    everything else happens as the returned iterator is consumed.
+    everything else happens as the returned iterator is consumed. Entries are
+    ``Entry(path)`` to count, ``skip_reason="symlink"`` or ``"special file"`` to
+    report as skipped, or ``error=`` an OSError: a directory that cannot be listed,
+    and with ``follow=True`` a dangling link (FileNotFoundError) or a link back to a
+    directory being walked (errno ELOOP).
     """
+    if isinstance(roots, str) or isinstance(globs, str):
+        raise TypeError("roots and globs must be collections of str, not a single str")
     overrides = _Globs(globs) if globs else None
     return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
 
@@ -483,13 +489,15 @@ def _walk_tree(
     except OSError as exc:
         yield Entry(root, error=exc)
         return
+    # Matching works on "keys": absolute real paths, so that ignore files above the
+    # root can be matched too (by slicing off their directory's part).
     matching = ignore or overrides is not None
-    root_real = os.path.realpath(root)
-    root_prefix = _prefix(root_real) if matching else ""
+    root_real = os.path.realpath(root) if matching else "/"
+    root_prefix = _prefix(root_real)
     root_offset = len(root_prefix)
     rules = _NO_RULES
     if ignore:
-        above = _rules_above(os.path.dirname(root_real), cache) if root_real != "/" else _NO_RULES
+        above = _rules_above(os.path.dirname(root_real), cache) if root_prefix else _NO_RULES
         rules = above.enter(root, root_offset, _present(listing))
     root_ident = (root_st.st_dev, root_st.st_ino)
     stack = [_Frame(root, root_prefix, rules, listing, root_ident)]
