@@ -1,4 +1,4 @@
-"""The live view and the report, on a real pseudo-terminal (pexpect), read back as a screen (pyte)."""
+"""The live view and the report, in a real pty (pexpect) read back as a screen (pyte)."""
 
 from __future__ import annotations
 
