@@ -101,9 +101,6 @@ class Options:
         return ReadSettings(self.encoding, self.binary, self.max_lines, self.delay)
 
 
-_END = object()
-
-
 class Run:
     """One counting run over ``inputs``: its results as they come, its live state, a way to stop.
 
@@ -120,8 +117,9 @@ class Run:
         self._settings = self.options.read_settings()
         self._results: list[FileResult | None] = []
         self._active: dict[int, Job] = {}
-        self._recent: collections.deque[Row] = collections.deque(maxlen=_KEEP_ROWS)
-        self._largest: list[tuple[int, int, Row]] = []
+        self._recent: collections.deque[FileResult] = collections.deque(maxlen=_KEEP_ROWS)
+        self._largest: list[tuple[int, int, FileResult]] = []
+        self._out: asyncio.Queue[list[FileResult] | None] = asyncio.Queue()
         self._counts = dict.fromkeys(Status, 0)
         self._lines = 0
         self._bytes = 0
@@ -166,8 +164,8 @@ class Run:
             totals=self.totals(),
             elapsed=end - self._started,
             active=active,
-            recent=tuple(reversed(self._recent)),
-            largest=tuple(r for _, _, r in sorted(self._largest, reverse=True)),
+            recent=tuple(_row(r) for r in reversed(self._recent)),
+            largest=tuple(_row(r) for _, _, r in sorted(self._largest, reverse=True)),
             interrupted=self._interrupted,
         )
 
@@ -197,98 +195,86 @@ class Run:
         if self._used:
             raise RuntimeError("a Run can be iterated only once")
         self._used = True
-        out: asyncio.Queue[object] = asyncio.Queue()
+        out: asyncio.Queue[list[FileResult] | None] = asyncio.Queue()
+        self._out = out
         # The TaskGroup lives in a task of its own (see gh-116720 on 3.11/3.12).
-        runner = asyncio.create_task(self._run(out))
+        runner = asyncio.create_task(self._run())
         try:
-            while (item := await out.get()) is not _END:
-                assert isinstance(item, FileResult)
-                yield item
+            while (batch := await out.get()) is not None:
+                for result in batch:
+                    yield result
             await runner
         finally:
             if not runner.done():
                 self.stop(interrupted=False)
                 await asyncio.shield(runner)
 
-    async def _run(self, out: asyncio.Queue[object]) -> None:
+    async def _run(self) -> None:
         jobs = self.options.effective_jobs
         pool = ThreadPool(jobs + 1)
-        queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(maxsize=jobs * 4)
+        queue: asyncio.Queue[list[tuple[int, str]] | None] = asyncio.Queue(maxsize=jobs * 2)
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._produce(queue, pool, jobs, out))
+                tg.create_task(self._produce(queue, pool, jobs))
                 for _ in range(jobs):
-                    tg.create_task(self._work(queue, pool, out))
+                    tg.create_task(self._work(queue, pool))
         finally:
             self._finished = time.monotonic()
             pool.shutdown()
-            out.put_nowait(_END)
+            self._out.put_nowait(None)
 
     async def _produce(
-        self,
-        queue: asyncio.Queue[tuple[int, str] | None],
-        pool: ThreadPool,
-        jobs: int,
-        out: asyncio.Queue[object],
+        self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool, jobs: int
     ) -> None:
+        """Number the inputs, settle what needs no reading, queue the rest in batches."""
         source = iter(self._inputs)
+        # Small files cost less to count than a thread hop: hand them out in
+        # batches, unless each file needs its own pacing or time limit.
+        size = 1 if self._settings.delay or self.options.timeout is not None else _BATCH
+        keep = self.options.keep_results
         try:
             while not self._interrupted:
                 # The input may be a directory walk: pull it in a thread, in batches.
-                batch = await pool.submit(_take, source, _PULL)
-                if not batch:
+                items = await pool.submit(_take, source, _PULL)
+                if not items:
                     break
-                for item in batch:
-                    await self._admit(item, queue, out)
+                todo: list[tuple[int, str]] = []
+                done: list[tuple[int, FileResult]] = []
+                for item in items:
+                    index = self._found
+                    self._found += 1
+                    if keep:
+                        self._results.append(None)
+                    if isinstance(item, Entry):
+                        path = item.path
+                        if item.error is not None:
+                            done.append((index, _failure(path, item.error, None)))
+                            continue
+                        if item.skip_reason is not None:
+                            skipped = FileResult(path, Status.SKIPPED, reason=item.skip_reason)
+                            done.append((index, skipped))
+                            continue
+                    else:
+                        path = os.fspath(item)
+                    if self._cancel_reason is not None:
+                        done.append((index, _cancelled(path, self._cancel_reason)))
+                    else:
+                        todo.append((index, path))
+                self._deliver(done)
+                for i in range(0, len(todo), size):
+                    await queue.put(todo[i : i + size])
         finally:
             self._walk_done = True
             for _ in range(jobs):
                 await queue.put(None)
 
-    async def _admit(
-        self, item: Input, queue: asyncio.Queue[tuple[int, str] | None], out: asyncio.Queue[object]
-    ) -> None:
-        index = self._found
-        self._found += 1
-        if self.options.keep_results:
-            self._results.append(None)
-        if isinstance(item, Entry):
-            path = item.path
-            if item.error is not None:
-                self._finish(index, _failure(path, item.error, None), out)
-                return
-            if item.skip_reason is not None:
-                self._finish(index, FileResult(path, Status.SKIPPED, reason=item.skip_reason), out)
-                return
-        else:
-            path = os.fspath(item)
-        if self._cancel_reason is not None:
-            self._finish(index, _cancelled(path, self._cancel_reason), out)
-            return
-        await queue.put((index, path))
-
     async def _work(
-        self,
-        queue: asyncio.Queue[tuple[int, str] | None],
-        pool: ThreadPool,
-        out: asyncio.Queue[object],
+        self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
     ) -> None:
-        batching = not self._settings.delay and self.options.timeout is None
-        last = False
-        while not last:
-            first = await queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while batching and len(batch) < _BATCH and not queue.empty():
-                nxt = queue.get_nowait()
-                if nxt is None:
-                    last = True
-                    break
-                batch.append(nxt)
+        while (batch := await queue.get()) is not None:
             if self._cancel_reason is not None:
-                for index, path in batch:
-                    self._finish(index, _cancelled(path, self._cancel_reason), out)
+                reason = self._cancel_reason
+                self._deliver([(index, _cancelled(path, reason)) for index, path in batch])
                 continue
             group = [Job(index, path) for index, path in batch]
             for job in group:
@@ -299,19 +285,24 @@ class Run:
                 for job in group:
                     job.stop = True
                     self._active.pop(job.index, None)
-            for job, outcome in zip(group, outcomes, strict=True):
-                self._finish(job.index, self._result(job, outcome), out)
+            self._deliver(
+                [
+                    (job.index, self._result(job, outcome))
+                    for job, outcome in zip(group, outcomes, strict=True)
+                ]
+            )
 
     async def _read(self, group: list[Job], pool: ThreadPool) -> list[object]:
         timeout = self.options.timeout
         if timeout is None:
-            return await pool.submit(_read_batch, group, self._settings, None)
+            stop_early = self.options.on_error == "cancel"
+            return await pool.submit(_read_batch, group, self._settings, None, stop_early)
         # One file per call here. The reading thread enforces the deadline
         # between chunks; asyncio.timeout covers a read stuck in the kernel.
         (job,) = group
         try:
             async with asyncio.timeout(timeout + _GRACE):
-                return await pool.submit(_read_batch, group, self._settings, timeout)
+                return await pool.submit(_read_batch, group, self._settings, timeout, False)
         except TimeoutError:
             job.stop = True
             pool.abandon()
@@ -329,24 +320,30 @@ class Run:
         size = job.size if isinstance(outcome, TooManyLines) else None
         return _failure(job.path, outcome, lines, size)
 
-    def _finish(self, index: int, result: FileResult, out: asyncio.Queue[object]) -> None:
-        if self.options.keep_results:
-            self._results[index] = result
-        self._counts[result.status] += 1
-        if result.status is Status.OK:
-            self._lines += result.lines or 0
-            self._bytes += result.bytes or 0
-        error = None if result.error is None else type(result.error).__name__
-        row = Row(result.path, result.lines or 0, result.bytes or 0, True, result.status, error)
-        self._recent.append(row)
-        entry = (row.lines, -index, row)
-        if len(self._largest) < _KEEP_ROWS:
-            heapq.heappush(self._largest, entry)
-        elif entry[:2] > self._largest[0][:2]:
-            heapq.heapreplace(self._largest, entry)
-        out.put_nowait(result)
-        if result.status is Status.ERROR and self.options.on_error == "cancel":
-            self._cancel("cancelled after a failure")
+    def _deliver(self, done: list[tuple[int, FileResult]]) -> None:
+        """Record finished files (``(index, result)`` pairs) and pass them to the consumer."""
+        if not done:
+            return
+        keep = self.options.keep_results
+        counts = self._counts
+        largest = self._largest
+        for index, result in done:
+            if keep:
+                self._results[index] = result
+            status = result.status
+            counts[status] += 1
+            if status is Status.OK:
+                lines = result.lines or 0
+                self._lines += lines
+                self._bytes += result.bytes or 0
+                if len(largest) < _KEEP_ROWS:
+                    heapq.heappush(largest, (lines, -index, result))
+                elif lines > largest[0][0]:
+                    heapq.heapreplace(largest, (lines, -index, result))
+            elif status is Status.ERROR and self.options.on_error == "cancel":
+                self._cancel("cancelled after a failure")
+        self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
+        self._out.put_nowait([result for _, result in done])
 
     def _cancel(self, reason: str) -> None:
         if self._cancel_reason is None:
@@ -364,10 +361,19 @@ def _take(source: Iterator[Input], n: int) -> list[Input]:
     return batch
 
 
-def _read_batch(group: list[Job], settings: ReadSettings, timeout: float | None) -> list[object]:
-    """Count each file of ``group`` in turn (runs in a pool thread)."""
+def _read_batch(
+    group: list[Job], settings: ReadSettings, timeout: float | None, stop_early: bool
+) -> list[object]:
+    """Count each file of ``group`` in turn (runs in a pool thread).
+
+    With ``stop_early`` (``on_error="cancel"``), the files after a failure are
+    not read: they come back as stopped, and the run reports them cancelled.
+    """
     outcomes: list[object] = []
+    failed = False
     for job in group:
+        if failed:
+            job.stop = True
         if timeout is not None:
             job.timeout = timeout
             job.deadline = time.monotonic() + timeout
@@ -377,7 +383,13 @@ def _read_batch(group: list[Job], settings: ReadSettings, timeout: float | None)
             outcomes.append(stopped)
         except EXPECTED as exc:
             outcomes.append(exc)
+            failed = stop_early
     return outcomes
+
+
+def _row(result: FileResult) -> Row:
+    error = None if result.error is None else type(result.error).__name__
+    return Row(result.path, result.lines or 0, result.bytes or 0, True, result.status, error)
 
 
 def _timeout_error(timeout: float) -> TimeoutError:

@@ -9,12 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, TextIO
 
 from ._errors import describe
 from ._model import FileResult, Report, Status
 
-__all__ = ["json_record", "jsonl_line", "ordered", "write_failure_report", "write_output"]
+__all__ = [
+    "json_record",
+    "json_text",
+    "jsonl_line",
+    "ordered",
+    "write_failure_report",
+    "write_output",
+]
 
 
 def json_record(r: FileResult) -> dict[str, Any]:
@@ -38,9 +46,25 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=True)
 
 
+def json_text(r: FileResult) -> str:
+    """``json_record(r)`` as JSON text, written out directly for the common case.
+
+    Byte for byte what ``json.dumps`` gives, several times faster for a result
+    with no error and no reason: that matters with 100,000 files.
+    """
+    if r.error is None and r.reason is None:
+        lines = "null" if r.lines is None else int(r.lines)
+        size = "null" if r.bytes is None else int(r.bytes)
+        return (
+            f'{{"path": {_quote(r.path)}, "status": "{r.status.value}", "lines": {lines}, '
+            f'"bytes": {size}, "error": null, "reason": null}}'
+        )
+    return _dumps(json_record(r))
+
+
 def jsonl_line(r: FileResult) -> str:
     """One ``--format jsonl`` line, newline included."""
-    return _dumps(json_record(r)) + "\n"
+    return json_text(r) + "\n"
 
 
 def ordered(results: Sequence[FileResult], args: argparse.Namespace) -> Sequence[FileResult]:
@@ -88,7 +112,7 @@ def _write_json(report: Report, rows: Sequence[FileResult], out: TextIO) -> None
     sep = "\n  "
     for r in rows:
         out.write(sep)
-        out.write(_dumps(json_record(r)))
+        out.write(json_text(r))
         sep = ",\n  "
     out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}}}\n')
 
