@@ -68,6 +68,8 @@ def test_skipped_files_are_fine(tmp_path: Path) -> None:
         ["--no-such-option"],
         ["--sort", "size"],
         ["--files-from", "-", "-"],
+        ["-g", "a\\"],
+        ["-g", "[z-a]"],
     ],
 )
 def test_exit_2_on_usage_error_one_line_no_traceback(tmp_path: Path, args: list[str]) -> None:

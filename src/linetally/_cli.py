@@ -250,6 +250,13 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     for name in (args.files_from, args.files0_from):
         if name is not None and name != "-" and not os.path.exists(name):
             parser.error(f"no such file list: {name!r}")
+    if args.glob:
+        from ._walk import walk
+
+        try:
+            walk((), globs=tuple(args.glob))  # checks the patterns, walks nothing
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.encoding is not None:
         import codecs
 

