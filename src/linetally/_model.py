@@ -75,7 +75,7 @@ class Totals:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Report:
     """All results of a run, in input order (then walk order), with totals.
 
@@ -86,6 +86,15 @@ class Report:
     results: Sequence[FileResult]
     interrupted: bool = False
     totals: Totals = field(default=Totals())
+
+    def __repr__(self) -> str:
+        # Short on purpose: a report may hold a million results, and asyncio
+        # formats the repr of a task's result when it shuts down.
+        t = self.totals
+        return (
+            f"Report(files={t.files}, ok={t.ok}, errors={t.errors}, skipped={t.skipped}, "
+            f"cancelled={t.cancelled}, lines={t.lines}, interrupted={self.interrupted})"
+        )
 
     @classmethod
     def of(cls, results: Sequence[FileResult], *, interrupted: bool = False) -> Report:
