@@ -246,3 +246,42 @@ def test_standard_library_matches_oracle_file_by_file() -> None:
     assert checked > 1000
     assert report.totals.files == len(report.results)
     assert os.path.isdir(stdlib)
+
+
+def _mixed_tree(root: Path, n: int) -> list[str]:
+    names = []
+    for i in range(n):
+        p = root / f"f{i:05}.txt"
+        p.write_bytes(b"x\r\n" * (i % 5) + (b"tail" if i % 3 else b""))
+        names.append(str(p))
+    (root / "blob.bin").write_bytes(b"\0" * 10)
+    (root / "big.txt").write_bytes(b"line\n" * 300_000)  # over the workers' size limit
+    (root / "latin.txt").write_bytes(b"caf\xe9\n")
+    names[10:10] = [str(root / "missing.txt"), str(root / "blob.bin"), str(root)]
+    names[100:100] = [str(root / "big.txt"), str(root / "latin.txt")]
+    return names
+
+
+def test_processes_give_the_same_results_as_threads(tmp_path: Path) -> None:
+    names = _mixed_tree(tmp_path, 1500)
+    with_procs = linetally.count(names, processes=2, encoding="utf-8", max_lines=3)
+    threads_only = linetally.count(names, processes=0, encoding="utf-8", max_lines=3)
+
+    def key(r: FileResult) -> tuple[object, ...]:
+        return (r.path, r.status, r.lines, r.bytes, r.reason, type(r.error).__name__)
+
+    assert [key(r) for r in with_procs.results] == [key(r) for r in threads_only.results]
+    assert with_procs.totals == threads_only.totals
+    assert by_path(with_procs)[str(tmp_path / "big.txt")].lines == 300_000
+    # failures that came from a worker process keep their type, path and note
+    errors = {type(r.error).__name__ for r in with_procs.failures}
+    assert errors == {
+        "FileNotFoundError",
+        "IsADirectoryError",
+        "UnicodeDecodeError",
+        "TooManyLines",
+    }
+    for r in with_procs.failures:
+        assert r.error is not None
+        assert r.error.path == r.path  # type: ignore[attr-defined]
+        assert f"file: {r.path!r}" in r.error.__notes__

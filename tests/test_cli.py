@@ -457,3 +457,36 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
 
 def test_not_utf8_fixture_bytes() -> None:
     assert len(NOT_UTF8) == 14
+
+
+def _worker_pids() -> set[int]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in out.splitlines() if "linetally._worker" in line}
+
+
+def test_ctrl_c_with_worker_processes_leaves_none_behind(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(600):  # enough files for the counting processes to start
+        (tree / f"{i}.txt").write_text("x\n" * i)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # no writer: the run waits on it until Ctrl-C
+    before = _worker_pids()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linetally", "--format", "json", "--processes", "2", "tree", "fifo"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.5)
+    assert len(_worker_pids() - before) == 2  # the workers are up
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130, err
+    document = json.loads(out)
+    assert document["interrupted"] is True
+    assert document["totals"]["ok"] == 600
+    assert {f["path"]: f["status"] for f in document["files"]}["fifo"] == "cancelled"
+    assert b"Traceback" not in err
+    time.sleep(0.2)
+    assert _worker_pids() - before == set()

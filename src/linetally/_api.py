@@ -29,6 +29,7 @@ async def count_async(
     timeout: float | None = None,
     max_lines: int | None = None,
     delay: float = 0.0,
+    processes: int | None = None,
     raise_errors: bool = False,
 ) -> Report:
     """Count the lines of every path in ``paths`` concurrently; return a :class:`Report`.
@@ -49,10 +50,15 @@ async def count_async(
     - ``timeout``: seconds per file; a slower file fails with TimeoutError.
     - ``max_lines``: a file with more lines fails with :class:`TooManyLines`.
     - ``delay``: seconds per line, to slow the count down to watchable speed.
+    - ``processes``: how many processes count small files in parallel once a
+      run has found 500 files (default: one per core; 0: threads only).
+      ``jobs`` is I/O concurrency, ``processes`` CPU parallelism.
     - ``raise_errors``: raise the report's ExceptionGroup of failures
       (see :meth:`Report.raise_for_errors`) instead of returning it.
     """
-    options = Options(jobs, on_error, encoding, binary, timeout, max_lines, delay)
+    options = Options(
+        jobs, on_error, encoding, binary, timeout, max_lines, delay, processes=processes
+    )
     run = Run(_inputs(paths), options)
     async for _ in run:
         pass
@@ -72,6 +78,7 @@ def count(
     timeout: float | None = None,
     max_lines: int | None = None,
     delay: float = 0.0,
+    processes: int | None = None,
     raise_errors: bool = False,
 ) -> Report:
     """Count lines like :func:`count_async`, from synchronous code.
@@ -89,6 +96,7 @@ def count(
             timeout=timeout,
             max_lines=max_lines,
             delay=delay,
+            processes=processes,
             raise_errors=raise_errors,
         )
     )
@@ -104,12 +112,13 @@ async def iter_results(
     timeout: float | None = None,
     max_lines: int | None = None,
     delay: float = 0.0,
+    processes: int | None = None,
 ) -> AsyncIterator[FileResult]:
     """Yield each file's :class:`FileResult` as soon as it is known (completion order).
 
     For live consumers. Results are not kept, so memory stays flat however
     many files flow through. Leaving the loop early stops the run.
     """
-    options = Options(jobs, on_error, encoding, binary, timeout, max_lines, delay, False)
+    options = Options(jobs, on_error, encoding, binary, timeout, max_lines, delay, False, processes)
     async for result in Run(_inputs(paths), options):
         yield result

@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="files read at once (default: CPUs + 4, at most 32)",
     )
     cnt.add_argument(
+        "--processes",
+        type=_count_arg,
+        metavar="N",
+        help="processes counting small files in parallel on big runs (default: one per core)",
+    )
+    cnt.add_argument(
         "--on-error",
         choices=("continue", "cancel"),
         default="continue",
@@ -315,6 +321,7 @@ def _main(args: argparse.Namespace) -> int:
             max_lines=args.max_lines,
             delay=args.delay or 0.0,
             keep_results=args.format != "jsonl",
+            processes=args.processes,
         )
         entries = walk(
             _roots(args),

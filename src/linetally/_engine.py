@@ -30,6 +30,7 @@ from typing import Literal
 from ._errors import LinetallyError, TooManyLines, attach_path
 from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
+from ._procs import ProcessPool
 from ._reader import Job, ReadSettings, Skip, Stopped, count_file
 from ._walk import Entry
 
@@ -43,8 +44,10 @@ Input = PathLike | Entry
 EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LinetallyError)
 """Per-file failures that become results; anything else is a bug and propagates."""
 
-_BATCH = 32
+_BATCH = 64
 _PULL = 256
+_PROCESSES_AFTER = 500
+"""Counting processes start once a run has found this many files: below, not worth it."""
 _KEEP_ROWS = 64
 _GRACE = 0.5
 
@@ -52,6 +55,15 @@ _GRACE = 0.5
 def default_jobs() -> int:
     """Files in flight by default: enough to overlap I/O waits on this machine."""
     return min(32, (os.cpu_count() or 1) + 4)
+
+
+def default_processes() -> int:
+    """Counting processes by default: one per core, none on a single core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
 
 
 def _fd_budget(jobs: int) -> int:
@@ -74,10 +86,13 @@ class Options:
     max_lines: int | None = None
     delay: float = 0.0
     keep_results: bool = True
+    processes: int | None = None
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        if self.processes is not None and self.processes < 0:
+            raise ValueError(f"processes must be 0 or more, not {self.processes}")
         if self.on_error not in ("continue", "cancel"):
             raise ValueError(f"on_error must be 'continue' or 'cancel', not {self.on_error!r}")
         if self.binary not in ("skip", "count", "error"):
@@ -95,6 +110,13 @@ class Options:
     def effective_jobs(self) -> int:
         """Files in flight: the ``jobs`` asked for, within the descriptor limit."""
         return _fd_budget(self.jobs or default_jobs())
+
+    @property
+    def effective_processes(self) -> int:
+        """Counting processes for this run: none when each file needs its own pacing or limit."""
+        if self.delay or self.timeout is not None:
+            return 0
+        return default_processes() if self.processes is None else self.processes
 
     def read_settings(self) -> ReadSettings:
         """The part of the options that the reading threads apply."""
@@ -130,6 +152,7 @@ class Run:
         self._started = time.monotonic()
         self._finished: float | None = None
         self._used = False
+        self._procs: ProcessPool | None = None
 
     # -- live state ---------------------------------------------------------
 
@@ -215,16 +238,29 @@ class Run:
         queue: asyncio.Queue[list[tuple[int, str]] | None] = asyncio.Queue(maxsize=jobs * 2)
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._produce(queue, pool, jobs))
+                tg.create_task(self._produce(queue, pool, jobs, tg))
                 for _ in range(jobs):
                     tg.create_task(self._work(queue, pool))
         finally:
             self._finished = time.monotonic()
             pool.shutdown()
-            self._out.put_nowait(None)
+            try:
+                if self._procs is not None:
+                    await self._procs.close()
+            finally:
+                self._out.put_nowait(None)
+
+    async def _start_processes(self, n: int) -> None:
+        procs = ProcessPool(n, self._settings)
+        await procs.start()
+        self._procs = procs
 
     async def _produce(
-        self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool, jobs: int
+        self,
+        queue: asyncio.Queue[list[tuple[int, str]] | None],
+        pool: ThreadPool,
+        jobs: int,
+        tg: asyncio.TaskGroup,
     ) -> None:
         """Number the inputs, settle what needs no reading, queue the rest in batches."""
         source = iter(self._inputs)
@@ -232,6 +268,7 @@ class Run:
         # batches, unless each file needs its own pacing or time limit.
         size = 1 if self._settings.delay or self.options.timeout is not None else _BATCH
         keep = self.options.keep_results
+        processes = self.options.effective_processes
         try:
             while not self._interrupted:
                 # The input may be a directory walk: pull it in a thread, in batches.
@@ -261,6 +298,9 @@ class Run:
                     else:
                         todo.append((index, path))
                 self._deliver(done)
+                if processes and self._found >= _PROCESSES_AFTER:
+                    tg.create_task(self._start_processes(processes))
+                    processes = 0
                 for i in range(0, len(todo), size):
                     await queue.put(todo[i : i + size])
         finally:
@@ -280,7 +320,10 @@ class Run:
             for job in group:
                 self._active[job.index] = job
             try:
-                outcomes = await self._read(group, pool)
+                if self._procs is not None:
+                    outcomes = await self._read_in_processes(group, pool, self._procs)
+                else:
+                    outcomes = await self._read(group, pool)
             finally:
                 for job in group:
                     job.stop = True
@@ -307,6 +350,24 @@ class Run:
             job.stop = True
             pool.abandon()
             return [_timeout_error(timeout)]
+
+    async def _read_in_processes(
+        self, group: list[Job], pool: ThreadPool, procs: ProcessPool
+    ) -> list[object]:
+        """Small regular files in a counting process; the rest come back to the threads."""
+        send = [job for job in group if job.path != "-"]  # stdin is ours, not a worker's
+        outcomes: dict[Job, object] = {}
+        here = [job for job in group if job.path == "-"]
+        for job, outcome in zip(send, await procs.run([j.path for j in send]), strict=True):
+            if outcome is None:
+                here.append(job)
+            elif isinstance(outcome, tuple):
+                outcomes[job], job.size = outcome
+            else:
+                outcomes[job] = outcome
+        if here:
+            outcomes.update(zip(here, await self._read(here, pool), strict=True))
+        return [outcomes[job] for job in group]
 
     def _result(self, job: Job, outcome: object) -> FileResult:
         if isinstance(outcome, int):
