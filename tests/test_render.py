@@ -632,3 +632,11 @@ def test_failure_report_wraps_long_reasons_instead_of_cutting() -> None:
     assert len(out) > 3
     assert all(cell_len(line) <= 40 for line in out)
     assert " ".join(out).count("word") == 30
+
+
+def test_live_view_overall_line_counts_files_in_flight() -> None:
+    active = (Row("a.py", 7, 70), Row("b.py", 5, 50))
+    snap = snapshot(active=active, totals=Totals(files=1, ok=1, lines=10, bytes=100))
+    last = lines_of(live_view(snap, width=120, height=10), width=120)[-1]
+    assert "22 lines" in last
+    assert "220 B" in last

@@ -317,14 +317,17 @@ def _row_tag(row: Row) -> tuple[str, str]:
 def _overall(snap: Snapshot) -> list[_Piece]:
     totals = snap.totals
     found = human_count(snap.found) + ("" if snap.walk_done else "+")
-    rate = totals.lines / snap.elapsed if snap.elapsed > 0 else 0.0
+    # Finished files plus what is counted so far of those in flight.
+    lines = totals.lines + sum(row.lines for row in snap.active)
+    size = totals.bytes + sum(row.bytes for row in snap.active)
+    rate = lines / snap.elapsed if snap.elapsed > 0 else 0.0
     sep = (" · ", _S_DIM)
     pieces: list[_Piece] = [
         (f"{human_count(snap.done)}/{found} files", _S_HEAD),
         sep,
-        (f"{human_count(totals.lines)} lines", ""),
+        (f"{human_count(lines)} lines", ""),
         sep,
-        (human_bytes(totals.bytes), ""),
+        (human_bytes(size), ""),
         sep,
         (f"{_compact(rate)} lines/s", ""),
         sep,
