@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,35 @@ def test_binary_detection() -> None:
     assert looks_binary(b"abc\0def")
     assert not looks_binary(b"abc\ndef")
     assert not looks_binary(b"a" * 8192 + b"\0")  # only the first 8 KiB count
+
+
+@settings(max_examples=1000)
+@given(data=terminator_rich, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6))
+def test_merged_range_counters_match_oracle(data: bytes, cuts: list[int]) -> None:
+    """Counting consecutive ranges separately, then merging, is exact (big-file path)."""
+    bounds = [0, *sorted(c for c in cuts if c <= len(data)), len(data)]
+    counters = []
+    for a, b in itertools.pairwise(bounds):
+        c = LineCounter()
+        c.feed(data[a:b])
+        counters.append(c)
+    total = counters[0]
+    for c in counters[1:]:
+        total.merge(c)
+    assert total.lines == latin1_oracle(data)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=16), cores=st.integers(2, 5))
+def test_ranges_in_threads_match_oracle(
+    data: bytes, chunk: int, cores: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The big-file path (ranges counted in threads), forced on small files."""
+    monkeypatch.setattr(_reader, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(_reader, "_CORES", cores)
+    monkeypatch.setattr(_reader, "CHUNK_SIZE", chunk)
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    assert count_file(Job(0, str(path)), ReadSettings()) == latin1_oracle(data)

@@ -89,10 +89,11 @@ class LineCounter:
     so far (a final unterminated line included), exact at any chunk boundary.
     """
 
-    __slots__ = ("_breaks", "_last", "size")
+    __slots__ = ("_breaks", "_first", "_last", "size")
 
     def __init__(self) -> None:
         self._breaks = 0
+        self._first = -1
         self._last = -1
         self.size = 0
         """How many bytes (or characters, for text) were fed."""
@@ -109,10 +110,28 @@ class LineCounter:
             first, last = chunk[0], chunk[-1]
         if self._last == _CR and first == _LF:
             n -= 1
+        if not self.size:
+            self._first = first
         self._breaks += n
         self._last = last
         self.size += len(chunk)
         return n
+
+    def merge(self, following: LineCounter) -> None:
+        """Add the counts of ``following``, fed with the data right after this one's.
+
+        Lets separate threads count consecutive ranges of one big file.
+        """
+        if not following.size:
+            return
+        n = following._breaks
+        if self._last == _CR and following._first == _LF:
+            n -= 1
+        if not self.size:
+            self._first = following._first
+        self._breaks += n
+        self._last = following._last
+        self.size += following.size
 
     @property
     def lines(self) -> int:

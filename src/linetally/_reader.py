@@ -22,14 +22,22 @@ from dataclasses import dataclass
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
 
-__all__ = ["CHUNK_SIZE", "Job", "ReadSettings", "Skip", "Stopped", "count_file"]
+__all__ = ["CHUNK_SIZE", "PARALLEL_MIN", "Job", "ReadSettings", "Skip", "Stopped", "count_file"]
 
-CHUNK_SIZE = 1 << 18
+CHUNK_SIZE = 1 << 19
 """Bytes read at a time: memory per file in flight is bounded by this.
 
-256 KiB keeps a chunk (and numpy's temporary) in the CPU cache: measured
-faster than 1 MiB or 4 MiB for the 1 GiB benchmark file.
+Measured on the 1 GiB benchmark file, two threads: 0.15 s with 512 KiB
+chunks, 0.18 s with 256 KiB or 1 MiB (cache misses against per-chunk cost).
 """
+
+PARALLEL_MIN = 32 << 20
+"""Regular files at least this large are counted in ranges, one thread per core."""
+
+try:
+    _CORES = len(os.sched_getaffinity(0))
+except AttributeError:  # pragma: no cover - not Linux
+    _CORES = os.cpu_count() or 1
 
 _local = threading.local()
 
@@ -155,6 +163,8 @@ def count_file(job: Job, settings: ReadSettings) -> int | Skip:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), job.path)
         if stat.S_ISREG(st.st_mode):
+            if _in_ranges(fd, st.st_size, settings):
+                return _count_ranges(fd, st.st_size, job, settings)
             chunks = _chunks_regular(fd, st.st_size, job)
         else:
             chunks = _chunks_special(fd, job)
@@ -165,6 +175,64 @@ def count_file(job: Job, settings: ReadSettings) -> int | Skip:
     finally:
         if owned:
             os.close(fd)
+
+
+def _in_ranges(fd: int, size: int, settings: ReadSettings) -> bool:
+    if _CORES < 2 or size < PARALLEL_MIN or settings.encoding or settings.delay:
+        return False
+    head = os.pread(fd, SNIFF_SIZE, 0)
+    # BOM files are decoded, binary ones may be skipped: the sequential path knows how.
+    return detect_bom(head) is None and (settings.binary == "count" or not looks_binary(head))
+
+
+def _count_ranges(fd: int, size: int, job: Job, settings: ReadSettings) -> int:
+    """Count a big file as consecutive ranges, one thread each (numpy releases the GIL).
+
+    Measured on the 1 GiB benchmark file: 0.14 s on two cores, 0.22 s on one.
+    """
+    bounds = [size * i // _CORES for i in range(_CORES)] + [-1]  # the last reads to EOF
+    counters = [LineCounter() for _ in range(_CORES)]
+    errors: list[BaseException] = []
+
+    def count(i: int) -> None:
+        try:
+            _count_range(fd, bounds[i], bounds[i + 1], counters[i], job)
+        except BaseException as exc:  # re-raised below, in the calling thread
+            errors.append(exc)
+            job.stop = True
+
+    helpers = [threading.Thread(target=count, args=(i,), daemon=True) for i in range(1, _CORES)]
+    for t in helpers:
+        t.start()
+    count(0)
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
+    total = counters[0]
+    for following in counters[1:]:
+        total.merge(following)
+    job.size = total.size
+    job.lines = lines = total.lines
+    if settings.max_lines is not None and lines > settings.max_lines:
+        raise TooManyLines(job.path, lines, settings.max_lines)
+    return lines
+
+
+def _count_range(fd: int, start: int, end: int, counter: LineCounter, job: Job) -> None:
+    buf = _buffer()
+    view = memoryview(buf)
+    pos = start
+    while end < 0 or pos < end:
+        job.check()
+        want = len(buf) if end < 0 else min(len(buf), end - pos)
+        n = os.preadv(fd, [view[:want]], pos)
+        if not n:
+            return
+        # Progress only: threads may race on these sums; the result is set after.
+        job.lines += counter.feed(buf if n == len(buf) else bytes(view[:n]))
+        job.size += n
+        pos += n
 
 
 def _count_chunks(
