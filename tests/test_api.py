@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import sysconfig
 import time
 from pathlib import Path
@@ -285,3 +287,17 @@ def test_processes_give_the_same_results_as_threads(tmp_path: Path) -> None:
         assert r.error is not None
         assert r.error.path == r.path  # type: ignore[attr-defined]
         assert f"file: {r.path!r}" in r.error.__notes__
+
+
+def test_library_never_imports_rich_nor_prints(tutorial: Path) -> None:
+    code = (
+        "import sys, linetally\n"
+        "r = linetally.count(['rot13.txt', 'wrong_name.txt', 'not_utf8.txt'], encoding='utf-8')\n"
+        "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')]\n"
+        "assert 'linetally._render' not in sys.modules and 'linetally._cli' not in sys.modules\n"
+        "print(r.totals.errors)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2\n"  # only what the caller printed
+    assert proc.stderr == ""

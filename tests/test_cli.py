@@ -490,3 +490,17 @@ def test_ctrl_c_with_worker_processes_leaves_none_behind(tmp_path: Path) -> None
     assert b"Traceback" not in err
     time.sleep(0.2)
     assert _worker_pids() - before == set()
+
+
+def test_processes_option(tmp_path: Path) -> None:
+    for i in range(700):
+        (tmp_path / f"{i}.txt").write_bytes(b"x\r\n" * (i % 9) + b"end")
+    (tmp_path / "bad.txt").write_bytes(b"\xff\n")
+    outs = []
+    for n in ("0", "1", "2"):
+        r = run_cli("--format", "json", "--encoding", "utf-8", "--processes", n, ".", cwd=tmp_path)
+        assert r.code == 1
+        outs.append(doc(r.out))
+    assert outs[0] == outs[1] == outs[2]
+    assert outs[0]["totals"]["ok"] == 700
+    assert run_cli("--processes", "-1").code == 2

@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -53,6 +54,15 @@ class Terminal:
             self.raw += data
             self.stream.feed(data)
 
+    def until(self, predicate: Callable[[list[str]], bool], timeout: float = 15) -> list[str]:
+        """Feed output until the screen satisfies ``predicate``; return that screen."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not self.ended:
+            self.pump(0.02)
+            if predicate(self.lines()):
+                return self.lines()
+        raise AssertionError("screen never matched:\n" + self.text())
+
     def wait(self, timeout: float = 30) -> int:
         end = time.monotonic() + timeout
         while not self.ended and time.monotonic() < end:
@@ -80,30 +90,30 @@ def bar_rows(lines: list[str]) -> dict[str, int]:
 @pytest.fixture
 def slow_files(tmp_path: Path) -> Path:
     for i in range(4):
-        (tmp_path / f"file{i}.txt").write_text("line\n" * 60)
+        (tmp_path / f"file{i}.txt").write_text("line\n" * 150)
     return tmp_path
 
 
 def test_several_rows_grow_at_once(slow_files: Path) -> None:
     term = Terminal(["--delay", "0.02", "--jobs", "4", "--format", "json", "."], slow_files)
-    term.pump(0.5)
-    first = bar_rows(term.lines())
-    term.pump(0.4)
-    second = bar_rows(term.lines())
+    # all four files are on screen at once...
+    first = bar_rows(term.until(lambda lines: len(bar_rows(lines)) == 4))
+    # ...and every one of them grows
+    second = bar_rows(
+        term.until(lambda lines: all(n > first[k] for k, n in bar_rows(lines).items()))
+    )
     assert term.wait() == 0
-    # all four files are on screen at once, and every one of them has grown
-    assert len(first) == 4, term.text()
     assert set(second) == set(first)
-    assert all(second[name] > first[name] > 0 for name in first), (first, second)
+    assert all(n < 150 for n in first.values())  # seen mid-run, not at the end
 
 
 def test_overall_line_while_running(slow_files: Path) -> None:
     term = Terminal(["--delay", "0.02", "--format", "json", "."], slow_files)
-    term.pump(0.6)
-    screen = term.text()
+    screen = term.until(lambda lines: any("/4 files" in line for line in lines))
     term.wait()
-    assert "/4 files" in screen
-    assert "lines/s" in screen
+    overall = next(line for line in screen if "/4 files" in line)
+    assert "lines/s" in overall
+    assert "lines ·" in overall
 
 
 def test_end_leaves_table_and_report_and_nothing_else(tmp_path: Path) -> None:
@@ -125,11 +135,10 @@ def test_end_leaves_table_and_report_and_nothing_else(tmp_path: Path) -> None:
 
 
 def test_demo_looks_like_the_tutorial(tmp_path: Path) -> None:
-    term = Terminal(["--demo"], tmp_path)
-    term.pump(0.3)
-    mid = bar_rows(term.lines())
+    term = Terminal(["--demo", "--delay", "0.05"], tmp_path)
+    mid = term.until(lambda lines: len([n for n in bar_rows(lines).values() if n < 10]) >= 3)
     assert term.wait() == 1
-    assert len(mid) >= 3, term.text()  # several rows growing at once
+    assert len(bar_rows(mid)) >= 3  # several rows growing at once
     end = term.text()
     for name in ("count.py", "rot13.txt", "empty_file.txt", "not_utf8.txt", "wrong_name.txt"):
         assert name in end
@@ -146,12 +155,11 @@ def test_hostile_name_is_shown_escaped_everywhere(tmp_path: Path) -> None:
     term = Terminal(
         ["--delay", "0.02", "--encoding", "utf-8", HOSTILE, "bad\x1b]0;pwned\x07.txt"], tmp_path
     )
-    term.pump(0.5)
-    mid = term.text()
+    shown = "\\x1b[31mred\\x07[bold red]x\\rz.txt"
+    mid = "\n".join(term.until(lambda lines: any(shown in line and "□" in line for line in lines)))
     code = term.wait()
     end = term.text()
     assert code == 1
-    shown = "\\x1b[31mred\\x07[bold red]x\\rz.txt"
     assert shown in mid  # the live view
     assert shown in end  # the table
     assert "bad\\x1b]0;pwned\\x07.txt" in end  # the report
@@ -173,8 +181,7 @@ def test_stdout_not_a_terminal_gets_nothing_animated(
         f"{shlex.quote(str(slow_files))} > {shlex.quote(str(out))}"
     )
     term = Terminal([], slow_files, command=command)
-    term.pump(0.4)
-    assert "□" in term.text()  # the live view is on stderr, the terminal
+    term.until(lambda lines: any("□" in line for line in lines))  # the live view, on stderr
     assert term.wait() == 0
     data = out.read_bytes()
     assert b"\x1b" not in data

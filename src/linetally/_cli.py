@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from ._version import __version__
 
@@ -358,7 +358,7 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
         run.stop()
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
-    live = _start_live(run) if _live_wanted(args) else None
+    live = _LiveView(run) if _live_wanted(args) else None
     try:
         if args.format == "jsonl":
             from ._output import jsonl_line
@@ -371,45 +371,54 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                 pass
     finally:
         if live is not None:
-            live.stop()
+            await live.stop()
         loop.remove_signal_handler(signal.SIGINT)
     return run.report()
 
 
 class _LiveView:
-    """The live view on stderr, redrawn from the run's snapshot at most 20 times a second."""
+    """The live view on stderr, redrawn by a task of the event loop at most 20 times a second.
+
+    The snapshot is taken on the event loop's thread, between two steps of the
+    run, so it is consistent; the reading threads and processes never wait for it.
+    """
 
     def __init__(self, run: Run) -> None:
+        import asyncio
+
         from rich.console import Console
         from rich.live import Live
 
-        from ._render import live_view
-
         self._run = run
         self._console = Console(file=sys.stderr, highlight=False)
-        render = live_view
-        console = self._console
-
-        def renderable() -> Any:
-            size = console.size
-            return render(run.snapshot(), width=size.width, height=max(3, size.height - 1))
-
         self._live = Live(
-            get_renderable=renderable,
             console=self._console,
-            refresh_per_second=1 / _REFRESH,
+            auto_refresh=False,
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
         self._live.start()
+        self._task = asyncio.create_task(self._redraw())
 
-    def stop(self) -> None:
+    async def _redraw(self) -> None:
+        import asyncio
+
+        from ._render import live_view
+
+        while True:
+            size = self._console.size
+            view = live_view(self._run.snapshot(), width=size.width, height=max(3, size.height - 1))
+            self._live.update(view, refresh=True)
+            await asyncio.sleep(_REFRESH)
+
+    async def stop(self) -> None:
+        import asyncio
+
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
         self._live.stop()
-
-
-def _start_live(run: Run) -> _LiveView:
-    return _LiveView(run)
 
 
 def _restore_terminal() -> None:
