@@ -360,15 +360,18 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     live = _LiveView(run) if _live_wanted(args) else None
     try:
-        if args.format == "jsonl":
-            from ._output import jsonl_line
+        # aclosing: whatever ends the loop (a closed pipe, a bug), the run is
+        # stopped and awaited here, inside the event loop, before it closes.
+        async with contextlib.aclosing(run.results()) as results:
+            if args.format == "jsonl":
+                from ._output import jsonl_line
 
-            write = sys.stdout.write
-            async for result in run:
-                write(jsonl_line(result))
-        else:
-            async for _ in run:
-                pass
+                write = sys.stdout.write
+                async for result in results:
+                    write(jsonl_line(result))
+            else:
+                async for _ in results:
+                    pass
     finally:
         if live is not None:
             await live.stop()

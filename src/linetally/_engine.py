@@ -23,7 +23,7 @@ import os
 import resource
 import time
 import traceback
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -149,6 +149,7 @@ class Run:
         self._walk_done = False
         self._cancel_reason: str | None = None
         self._interrupted = False
+        self._input_closed = False
         self._started = time.monotonic()
         self._finished: float | None = None
         self._used = False
@@ -195,10 +196,11 @@ class Run:
     def stop(self, *, interrupted: bool = True) -> None:
         """End the run early: reads in flight stop, inputs not finished are cancelled.
 
-        With ``interrupted`` (the default, what Ctrl-C does) no further input
-        is taken from the input iterable, and the report says ``interrupted``.
+        No further input is taken from the input iterable. With ``interrupted``
+        (the default, what Ctrl-C does) the report says ``interrupted``.
         """
         self._interrupted = self._interrupted or interrupted
+        self._input_closed = True
         self._cancel("interrupted" if interrupted else "stopped")
 
     def report(self) -> Report:
@@ -213,7 +215,7 @@ class Run:
     def __aiter__(self) -> AsyncIterator[FileResult]:
         return self.results()
 
-    async def results(self) -> AsyncIterator[FileResult]:
+    async def results(self) -> AsyncGenerator[FileResult, None]:
         """Each file's result as it completes. A run can be iterated once."""
         if self._used:
             raise RuntimeError("a Run can be iterated only once")
@@ -270,7 +272,7 @@ class Run:
         keep = self.options.keep_results
         processes = self.options.effective_processes
         try:
-            while not self._interrupted:
+            while not self._input_closed:
                 # The input may be a directory walk: pull it in a thread, in batches.
                 items = await pool.submit(_take, source, _PULL)
                 if not items:

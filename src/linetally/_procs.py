@@ -76,14 +76,18 @@ class ProcessPool:
         for proc in self._procs:
             if proc.stdin is not None:
                 proc.stdin.close()
-        for proc in self._procs:
-            try:
-                await asyncio.wait_for(proc.wait(), 2)
-            except TimeoutError:
+        try:
+            for proc in self._procs:
+                try:
+                    await asyncio.wait_for(proc.wait(), 2)
+                except TimeoutError:
+                    self._kill(proc)
+                    await proc.wait()
+        except BaseException:
+            # Cancelled while waiting: none of them may outlive the run.
+            for proc in self._procs:
                 self._kill(proc)
-            except asyncio.CancelledError:
-                self._kill(proc)
-                raise
+            raise
 
     @staticmethod
     def _kill(proc: asyncio.subprocess.Process) -> None:
