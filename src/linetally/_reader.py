@@ -101,6 +101,9 @@ class Job:
 def _open(path: str) -> tuple[int, bool]:
     """Open without ever blocking (a FIFO with no writer would block a plain open)."""
     if path == "-":
+        if sys.stdin is None:
+            # Started with descriptor 0 closed: whatever holds fd 0 now is not stdin.
+            raise OSError(errno.EBADF, "standard input is closed", path)
         return sys.stdin.fileno(), False
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     return fd, True
@@ -257,20 +260,11 @@ def _count_chunks(
                 # UTF-16/32 text is counted in its own code units.
                 decoder = codecs.getincrementaldecoder(bom)("replace")
         before = counter.lines
-        if decoder is None:
-            counter.feed(data)
-        else:
-            try:
-                counter.feed(decoder.decode(data))
-            except UnicodeDecodeError as exc:
-                raise _at_offset(exc, offset + len(data)) from None
         offset += len(data)
+        counter.feed(data if decoder is None else _decode(decoder, data, offset))
         _progress(job, counter.lines - before, offset, settings.delay)
     if decoder is not None:
-        try:
-            counter.feed(decoder.decode(b"", final=True))
-        except UnicodeDecodeError as exc:
-            raise _at_offset(exc, offset) from None
+        counter.feed(_decode(decoder, b"", offset, final=True))
     lines = counter.lines
     job.lines = lines
     if settings.max_lines is not None and lines > settings.max_lines:
@@ -290,14 +284,39 @@ def _progress(job: Job, added: int, offset: int, delay: float) -> None:
         time.sleep(delay)
 
 
+def _decode(
+    decoder: codecs.IncrementalDecoder, data: bytes | bytearray, end: int, final: bool = False
+) -> str:
+    """Decode the next chunk, which ends at file offset ``end``.
+
+    A failure is raised as :func:`_at_offset` makes it, outside the ``except``
+    block, so that it carries no ``__context__``: the codec's own error and its
+    traceback hold the whole chunk, and failures are kept until the run ends.
+    """
+    try:
+        return decoder.decode(data, final)
+    except UnicodeDecodeError as exc:
+        error = _at_offset(exc, end)
+    raise error
+
+
+_CONTEXT = 16
+"""Bytes kept on each side of the undecodable ones in a decode error's ``object``."""
+
+
 def _at_offset(exc: UnicodeDecodeError, end: int) -> UnicodeDecodeError:
     """The same decode error, with ``byte_offset``: its place in the whole file.
 
     ``exc.object`` is what the decoder held (bytes left over from earlier
-    chunks, then the current one), ending at file offset ``end``.
+    chunks, then the current one), ending at file offset ``end``. The new
+    error keeps only the undecodable bytes and a few around them (``start``
+    and ``end`` index that excerpt), so a failure costs bytes, not a chunk.
     """
     where = end - len(exc.object) + exc.start
-    new = UnicodeDecodeError(exc.encoding, exc.object, exc.start, exc.end, exc.reason)
+    lo = max(0, exc.start - _CONTEXT)
+    hi = min(len(exc.object), exc.end + _CONTEXT)
+    excerpt = bytes(exc.object[lo:hi])
+    new = UnicodeDecodeError(exc.encoding, excerpt, exc.start - lo, exc.end - lo, exc.reason)
     new.byte_offset = where  # type: ignore[attr-defined]
     new.add_note(f"at byte offset {where}")
     return new
