@@ -441,17 +441,19 @@ def test_odd_names_round_trip_in_json(tmp_path: Path) -> None:
     assert "\\xe9" in r.out
 
 
-def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
-    for i in range(2000):
+@pytest.mark.parametrize(("fmt", "first"), [("jsonl", b'{"path": '), ("table", b"path")])
+def test_broken_pipe_is_quiet(tmp_path: Path, fmt: str, first: bytes) -> None:
+    for i in range(2000):  # enough to start the counting processes too
         (tmp_path / f"{i}.txt").write_text("x\n")
     proc = subprocess.run(
-        f"{sys.executable} -m linetally --format jsonl . | head -1",
+        f"{sys.executable} -m linetally --format {fmt} . | head -1",
         shell=True,
         cwd=tmp_path,
         capture_output=True,
         timeout=60,
     )
     assert len(proc.stdout.splitlines()) == 1
+    assert proc.stdout.startswith(first)
     assert proc.stderr == b""
 
 

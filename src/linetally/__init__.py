@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._api import count, count_async, iter_results
+    from ._api import CountOptions, count, count_async, iter_results
     from ._engine import Options, Run
     from ._errors import BinaryFileError, LinetallyError, TooManyLines
     from ._model import FileResult, Report, Row, Snapshot, Status, Totals
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BinaryFileError",
+    "CountOptions",
     "Entry",
     "FileResult",
     "LinetallyError",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "CountOptions": "_api",
     "count": "_api",
     "count_async": "_api",
     "iter_results": "_api",

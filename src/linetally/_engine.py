@@ -164,16 +164,7 @@ class Run:
 
     def totals(self) -> Totals:
         """Totals of the results so far."""
-        c = self._counts
-        return Totals(
-            files=sum(c.values()),
-            ok=c[Status.OK],
-            errors=c[Status.ERROR],
-            skipped=c[Status.SKIPPED],
-            cancelled=c[Status.CANCELLED],
-            lines=self._lines,
-            bytes=self._bytes,
-        )
+        return Totals.from_counts(self._counts, self._lines, self._bytes)
 
     def snapshot(self) -> Snapshot:
         """The state of the run now: cheap, call it from the event loop at any time."""

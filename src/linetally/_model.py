@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["FileResult", "Report", "Row", "Snapshot", "Status", "Totals"]
@@ -64,6 +64,11 @@ class Totals:
             if r.status is Status.OK:
                 lines += r.lines or 0
                 size += r.bytes or 0
+        return cls.from_counts(counts, lines, size)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[Status, int], lines: int, size: int) -> Totals:
+        """Totals from how many files ended in each status, and the ok files' sums."""
         return cls(
             files=sum(counts.values()),
             ok=counts[Status.OK],
