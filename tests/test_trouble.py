@@ -410,3 +410,11 @@ def test_jsonl_streams_with_flat_memory(tmp_path: Path) -> None:
 
     small, large = peak(50_000), peak(200_000)
     assert large - small < 20 * 1024, (small, large)  # KiB
+
+
+def test_dev_stdin_named_explicitly(tmp_path: Path) -> None:
+    r = run_cli(
+        "--format", "json", "--timeout", "5", "/dev/stdin", cwd=tmp_path, input=b"a\nb\r\nc"
+    )
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["files"][0]["lines"] == 3
