@@ -180,6 +180,7 @@ def test_jsonl_one_object_per_file(tutorial: Path) -> None:
     assert r.code == 1
     records = [json.loads(line) for line in r.out.splitlines()]
     assert sorted(x["path"] for x in records) == sorted(TUTORIAL)
+    assert r.err == "linetally: 4 files: 1 failed (see the records above)\n"
     for x in records:
         assert set(x) == {"path", "status", "lines", "bytes", "error", "reason"}
 

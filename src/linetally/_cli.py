@@ -252,6 +252,8 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         )
     if args.paths.count("-") > 1:
         parser.error("standard input can be used only once (PATH -)")
+    if sys.stdin is None and "-" in (args.files_from, args.files0_from):
+        parser.error("standard input is closed: no file list to read")
     for name in (args.files_from, args.files0_from):
         if name is not None and name != "-" and not os.path.exists(name):
             parser.error(f"no such file list: {name!r}")
@@ -276,9 +278,12 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``linetally`` command; returns the exit status."""
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_usage(parser, args)
+    previous = signal.getsignal(signal.SIGINT)
     try:
         return _main(args)
     except BrokenPipeError:
@@ -287,6 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    """Ctrl-C once the count is over (the report is being written): out at once."""
+    _restore_terminal()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -375,6 +388,7 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
         if live is not None:
             await live.stop()
         loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, _exit_now)
     return run.report()
 
 

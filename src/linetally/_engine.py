@@ -31,7 +31,7 @@ from ._errors import LinetallyError, TooManyLines, attach_path
 from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
 from ._procs import ProcessPool
-from ._reader import Job, ReadSettings, Skip, Stopped, count_file
+from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
 from ._walk import Entry
 
 __all__ = ["Options", "Run", "default_jobs"]
@@ -298,8 +298,10 @@ class Run:
                     await queue.put(todo[i : i + size])
         finally:
             self._walk_done = True
-            for _ in range(jobs):
-                await queue.put(None)
+        # Not in the finally: when the TaskGroup is being cancelled the workers
+        # are gone, and a put on a full queue would wait for them forever.
+        for _ in range(jobs):
+            await queue.put(None)
 
     async def _work(
         self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
@@ -310,23 +312,38 @@ class Run:
                 self._deliver([(index, _cancelled(path, reason)) for index, path in batch])
                 continue
             group = [Job(index, path) for index, path in batch]
-            for job in group:
-                self._active[job.index] = job
-            try:
-                if self._procs is not None:
-                    outcomes = await self._read_in_processes(group, pool, self._procs)
+            later = await self._read_and_deliver(group, pool)
+            # Pipes and devices handed back by a batch: each on its own, after
+            # the rest was delivered, so that one waiting for a writer holds
+            # back no other file.
+            for job in later:
+                if self._cancel_reason is not None:
+                    self._deliver([(job.index, _cancelled(job.path, self._cancel_reason))])
                 else:
-                    outcomes = await self._read(group, pool)
-            finally:
-                for job in group:
-                    job.stop = True
-                    self._active.pop(job.index, None)
-            self._deliver(
-                [
-                    (job.index, self._result(job, outcome))
-                    for job, outcome in zip(group, outcomes, strict=True)
-                ]
-            )
+                    await self._read_and_deliver([Job(job.index, job.path)], pool)
+
+    async def _read_and_deliver(self, group: list[Job], pool: ThreadPool) -> list[Job]:
+        """Read ``group`` and deliver its results; return the files it handed back."""
+        for job in group:
+            self._active[job.index] = job
+        try:
+            if self._procs is not None:
+                outcomes = await self._read_in_processes(group, pool, self._procs)
+            else:
+                outcomes = await self._read(group, pool)
+        finally:
+            for job in group:
+                job.stop = True
+                self._active.pop(job.index, None)
+        later = [job for job, o in zip(group, outcomes, strict=True) if isinstance(o, NotRegular)]
+        self._deliver(
+            [
+                (job.index, self._result(job, outcome))
+                for job, outcome in zip(group, outcomes, strict=True)
+                if not isinstance(outcome, NotRegular)
+            ]
+        )
+        return later
 
     async def _read(self, group: list[Job], pool: ThreadPool) -> list[object]:
         timeout = self.options.timeout
@@ -422,9 +439,12 @@ def _read_batch(
 
     With ``stop_early`` (``on_error="cancel"``), the files after a failure are
     not read: they come back as stopped, and the run reports them cancelled.
+    In a batch of several, a file that is not a regular one comes back as
+    :class:`NotRegular`, unread.
     """
     outcomes: list[object] = []
     failed = False
+    regular_only = len(group) > 1  # a pipe could block the files after it
     for job in group:
         if failed:
             job.stop = True
@@ -432,9 +452,9 @@ def _read_batch(
             job.timeout = timeout
             job.deadline = time.monotonic() + timeout
         try:
-            outcomes.append(count_file(job, settings))
-        except Stopped as stopped:
-            outcomes.append(stopped)
+            outcomes.append(count_file(job, settings, regular_only=regular_only))
+        except (Stopped, NotRegular) as handed_back:
+            outcomes.append(handed_back)
         except EXPECTED as exc:
             outcomes.append(exc)
             failed = stop_early

@@ -169,6 +169,20 @@ def _write_table(report: Report, args: argparse.Namespace, out: TextIO) -> None:
 def write_failure_report(report: Report, args: argparse.Namespace, err: TextIO) -> None:
     """The grouped failure report, on stderr, after the output."""
     results = report.results
+    t = report.totals
+    if not results and t.files != t.ok:
+        # jsonl keeps no results (each is already on stdout): sum them up.
+        parts = [
+            f"{n} {word}"
+            for n, word in (
+                (t.errors, "failed"),
+                (t.skipped, "skipped"),
+                (t.cancelled, "cancelled"),
+            )
+            if n
+        ]
+        err.write(f"linetally: {t.files} files: {', '.join(parts)} (see the records above)\n")
+        return
     if not any(r.status is not Status.OK for r in results):
         return
     from . import _render

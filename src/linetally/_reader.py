@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
 
-__all__ = ["CHUNK_SIZE", "PARALLEL_MIN", "Job", "ReadSettings", "Skip", "Stopped", "count_file"]
+__all__ = [
+    "CHUNK_SIZE",
+    "PARALLEL_MIN",
+    "Job",
+    "NotRegular",
+    "ReadSettings",
+    "Skip",
+    "Stopped",
+    "count_file",
+]
 
 CHUNK_SIZE = 1 << 19
 """Bytes read at a time: memory per file in flight is bounded by this.
@@ -55,6 +64,10 @@ _POLL_MS = 100
 
 class Stopped(Exception):
     """Raised inside a reading thread when the run asked the read to stop."""
+
+
+class NotRegular(Exception):
+    """Raised, before reading, for a pipe or device when only regular files were asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +164,14 @@ def _chunks_special(fd: int, job: Job) -> Iterator[bytes]:
         yield data
 
 
-def count_file(job: Job, settings: ReadSettings) -> int | Skip:
+def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) -> int | Skip:
     """Count the lines of ``job.path``; return the count, or a :class:`Skip`.
 
     Failures raise their original exception (OSError subclasses,
     UnicodeDecodeError, TimeoutError, :class:`TooManyLines`,
-    :class:`BinaryFileError`); a stop request raises :class:`Stopped`.
+    :class:`BinaryFileError`); a stop request raises :class:`Stopped`. With
+    ``regular_only``, a file that is not a regular one (it could make the
+    caller wait for a writer) raises :class:`NotRegular` without being read.
     """
     job.started = time.monotonic()
     job.check()
@@ -165,6 +180,8 @@ def count_file(job: Job, settings: ReadSettings) -> int | Skip:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), job.path)
+        if regular_only and not stat.S_ISREG(st.st_mode):
+            raise NotRegular
         if stat.S_ISREG(st.st_mode):
             if _in_ranges(fd, st.st_size, settings):
                 return _count_ranges(fd, st.st_size, job, settings)
