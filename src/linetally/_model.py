@@ -101,11 +101,6 @@ class Report:
             f"cancelled={t.cancelled}, lines={t.lines}, interrupted={self.interrupted})"
         )
 
-    @classmethod
-    def of(cls, results: Sequence[FileResult], *, interrupted: bool = False) -> Report:
-        """Build a report, computing its totals."""
-        return cls(results, interrupted, Totals.of(results))
-
     @property
     def failures(self) -> list[FileResult]:
         """The results whose status is ``error``, in input order."""
