@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from typing import TypedDict, Unpack
 
 from ._engine import BinaryPolicy, Input, OnError, Options, Run
 from ._model import FileResult, Report
+from ._walk import Entry
 
 __all__ = ["CountOptions", "count", "count_async", "iter_results"]
 
@@ -45,11 +46,50 @@ class CountOptions(TypedDict, total=False):
     delay: float
 
 
-def _inputs(paths: Paths) -> Iterable[Input]:
-    # A lone path is one input, not an iterable of characters.
-    if isinstance(paths, str | os.PathLike):
-        return [paths]
-    return paths
+def _not_a_path(item: object) -> TypeError:
+    return TypeError(
+        f"a path must be a str or os.PathLike (or a linetally.Entry), not {type(item).__name__}: "
+        f"{item!r:.80}"
+    )
+
+
+def _is_input(item: object) -> bool:
+    return isinstance(item, str | os.PathLike | Entry)
+
+
+class _Inputs:
+    """The paths of one call, checked: a bad one is a TypeError, never a failed run.
+
+    A collection is checked whole before anything is counted. A lazy iterable
+    is checked as it is consumed: at the first bad item the input ends there
+    (the run finishes what it started) and :meth:`check` raises.
+    """
+
+    def __init__(self, paths: Paths) -> None:
+        self.bad: list[object] = []
+        # A lone path is one input, not an iterable of characters.
+        if isinstance(paths, str | os.PathLike):
+            self._paths: Iterable[object] = [paths]
+        elif isinstance(paths, bytes):
+            raise _not_a_path(paths)
+        else:
+            if isinstance(paths, Collection):
+                for item in paths:
+                    if not _is_input(item):
+                        raise _not_a_path(item)
+            self._paths = paths
+
+    def __iter__(self) -> Iterator[Input]:
+        for item in self._paths:
+            if not _is_input(item):
+                self.bad.append(item)
+                return
+            yield item  # type: ignore[misc]
+
+    def check(self) -> None:
+        """Raise the TypeError for the first bad item met, if any."""
+        if self.bad:
+            raise _not_a_path(self.bad[0])
 
 
 async def count_async(
@@ -64,9 +104,11 @@ async def count_async(
     report's ExceptionGroup of failures is raised (see
     :meth:`Report.raise_for_errors`) instead of the report returned.
     """
-    run = Run(_inputs(paths), Options(**options))
+    inputs = _Inputs(paths)
+    run = Run(inputs, Options(**options))
     async for _ in run:
         pass
+    inputs.check()
     report = run.report()
     if raise_errors:
         report.raise_for_errors()
@@ -77,8 +119,18 @@ def count(paths: Paths, *, raise_errors: bool = False, **options: Unpack[CountOp
     """Count lines like :func:`count_async`, from synchronous code.
 
     Runs its own event loop (``asyncio.run``), so it cannot be called from
-    inside a running loop: there, ``await count_async(...)``.
+    inside a running loop: there it raises RuntimeError; ``await count_async(...)``.
     """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Checked before the coroutine exists, so none is left never awaited.
+        raise RuntimeError(
+            "linetally.count() cannot be called from a running event loop: "
+            "use 'await linetally.count_async(...)' there"
+        )
     return asyncio.run(count_async(paths, raise_errors=raise_errors, **options))
 
 
@@ -88,5 +140,7 @@ async def iter_results(paths: Paths, **options: Unpack[CountOptions]) -> AsyncIt
     For live consumers. Results are not kept, so memory stays flat however
     many files flow through. Leaving the loop early stops the run.
     """
-    async for result in Run(_inputs(paths), Options(**options, keep_results=False)):
+    inputs = _Inputs(paths)
+    async for result in Run(inputs, Options(**options, keep_results=False)):
         yield result
+    inputs.check()

@@ -11,12 +11,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
 
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._engine import Run
+    from ._engine import Options, Run
     from ._model import Report
 
 __all__ = ["main"]
@@ -67,13 +67,26 @@ _positive_int = _whole(1)
 _count_arg = _whole(0)
 
 
-def _seconds(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: 0 or more seconds (finite)."""
+    value = _number(text)
+    if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    """An argparse type: more than 0 seconds (finite), as the library's ``timeout``."""
+    value = _number(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
     return value
 
 
@@ -131,18 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     cnt.add_argument(
         "--on-error",
         choices=("continue", "cancel"),
-        default="continue",
+        default=None,
         help="on a failure, go on with the other files (default) or cancel them",
     )
+    cnt.add_argument("--fail-fast", action="store_true", help="same as --on-error cancel")
     cnt.add_argument(
-        "--fail-fast",
-        action="store_const",
-        const="cancel",
-        dest="on_error",
-        help="same as --on-error cancel",
-    )
-    cnt.add_argument(
-        "--timeout", type=_seconds, metavar="S", help="a file taking longer than S seconds fails"
+        "--timeout",
+        type=_positive_seconds,
+        metavar="S",
+        help="a file taking longer than S seconds fails",
     )
     cnt.add_argument(
         "--max-lines", type=_count_arg, metavar="N", help="a file with more than N lines fails"
@@ -213,9 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
 # -- inputs -------------------------------------------------------------------
 
 
-def _read_list(name: str, sep: bytes) -> Iterator[str]:
+def _open_list(parser: argparse.ArgumentParser, name: str, option: str) -> BinaryIO:
+    """Open a file list now, so that a bad one is a usage error before anything is counted."""
+    if name == "-":
+        if sys.stdin is None:
+            parser.error(f"standard input is closed: no file list to read ({option} -)")
+        return sys.stdin.buffer
+    try:
+        stream = open(name, "rb")  # noqa: SIM115 - closed by _read_list
+    except OSError as exc:
+        parser.error(f"cannot read the file list of {option} {name!r}: {exc.strerror or exc}")
+    return stream
+
+
+def _read_list(stream: BinaryIO, sep: bytes) -> Iterator[str]:
     """Stream paths from a file list; names are bytes on disk, so decode like os does."""
-    stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
     try:
         pending = b""
         while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
@@ -236,15 +258,72 @@ def _read_list(name: str, sep: bytes) -> Iterator[str]:
 def _roots(args: argparse.Namespace) -> Iterable[str]:
     roots: list[Iterable[str]] = [args.paths]
     if args.files_from is not None:
-        roots.append(_read_list(args.files_from, b"\n"))
+        roots.append(_read_list(args.files_from_stream, b"\n"))
     if args.files0_from is not None:
-        roots.append(_read_list(args.files0_from, b"\0"))
+        roots.append(_read_list(args.files0_from_stream, b"\0"))
     if not args.paths and args.files_from is None and args.files0_from is None:
         roots = [["."]]
     return (root for group in roots for root in group)
 
 
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Options and paths in any order; ``--`` ends the options.
+
+    parse_intermixed_args mishandles a ``--`` that comes before every path, so
+    what follows the first ``--`` is taken as paths here.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, rest = argv[:at], argv[at + 1 :]
+    args = parser.parse_intermixed_args(argv)
+    args.paths = [*args.paths, *rest]
+    return args
+
+
+def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Options that would do nothing together: a usage error that says why."""
+    given = {
+        "--sort": args.sort != "none",
+        "--top": args.top is not None,
+        "--reverse": args.reverse,
+        "--summary": args.summary,
+        "--verbose": args.verbose,
+        "--traceback": args.traceback,
+    }
+    if args.format == "jsonl":
+        for flag in ("--sort", "--top", "--reverse", "--summary", "--verbose", "--traceback"):
+            if given[flag]:
+                parser.error(
+                    f"{flag} does not apply to --format jsonl: it streams each file as it is "
+                    "counted, in completion order, and keeps no results (use --format json)"
+                )
+    if args.summary:
+        if args.format == "csv":
+            parser.error("--summary has no csv form: csv is one row per file (use json or table)")
+        for flag in ("--sort", "--top", "--reverse"):
+            if given[flag]:
+                parser.error(f"{flag} does not apply to --summary: it shows no rows, only totals")
+    if args.quiet:
+        for flag in ("--verbose", "--traceback"):
+            if given[flag]:
+                parser.error(f"{flag} does not apply with --quiet: nothing is written on stderr")
+    if args.fail_fast and args.on_error == "continue":
+        parser.error("--fail-fast contradicts --on-error continue")
+    if args.demo and (args.paths or args.files_from is not None or args.files0_from is not None):
+        parser.error("--demo counts its own sample files: give it no PATH or file list")
+    paced = args.demo or args.delay or args.timeout is not None
+    if args.processes and paced:
+        parser.error(
+            "--processes does not apply with --delay, --timeout or --demo: each file is then "
+            "read in a thread of its own, to pace or time it"
+        )
+
+
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if sys.stdout is None:
+        parser.error("standard output is closed: nowhere to write the result")
     stdin_users = [args.files_from == "-", args.files0_from == "-", "-" in args.paths]
     if sum(stdin_users) > 1:
         parser.error(
@@ -252,11 +331,7 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         )
     if args.paths.count("-") > 1:
         parser.error("standard input can be used only once (PATH -)")
-    if sys.stdin is None and "-" in (args.files_from, args.files0_from):
-        parser.error("standard input is closed: no file list to read")
-    for name in (args.files_from, args.files0_from):
-        if name is not None and name != "-" and not os.path.exists(name):
-            parser.error(f"no such file list: {name!r}")
+    _refuse(parser, args)
     if args.glob:
         from ._walk import walk
 
@@ -271,6 +346,39 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             codecs.lookup(args.encoding)
         except LookupError:
             parser.error(f"unknown encoding: {args.encoding!r}")
+    try:
+        args.options = _options(args)
+    except (ValueError, LookupError) as exc:
+        parser.error(str(exc))
+    # Last: a file list that is opened must be closed, and a usage error above exits.
+    args.files_from_stream = args.files0_from_stream = None
+    if args.files_from is not None:
+        args.files_from_stream = _open_list(parser, args.files_from, "--files-from")
+    if args.files0_from is not None:
+        args.files0_from_stream = _open_list(parser, args.files0_from, "--files0-from")
+
+
+def _options(args: argparse.Namespace) -> Options:
+    """The library's options for this command line (its checks are the library's)."""
+    from ._demo import DEMO_DELAY, DEMO_FILES
+    from ._engine import Options
+
+    delay, jobs = args.delay, args.jobs
+    if args.demo:
+        # Slow enough to watch, and every row grows at once.
+        delay = DEMO_DELAY if delay is None else delay
+        jobs = len(DEMO_FILES) if jobs is None else jobs
+    return Options(
+        jobs=jobs,
+        on_error="cancel" if args.fail_fast else (args.on_error or "continue"),
+        encoding=args.encoding if args.encoding is not None or not args.demo else "utf-8",
+        binary=args.binary,
+        timeout=args.timeout,
+        max_lines=args.max_lines,
+        delay=delay or 0.0,
+        keep_results=args.format != "jsonl",
+        processes=args.processes,
+    )
 
 
 # -- running ------------------------------------------------------------------
@@ -280,20 +388,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``linetally`` command; returns the exit status."""
     import signal
 
+    _ensure_stderr()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     _check_usage(parser, args)
     previous = signal.getsignal(signal.SIGINT)
     try:
         return _main(args)
     except BrokenPipeError:
-        # The reader went away (``| head``): end quietly. Point stdout at
-        # /dev/null so the interpreter's final flush doesn't complain.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # The reader went away (``| head``): end quietly.
+        _drop(sys.stdout)
         return EXIT_OK
+    except _OutputFailed as failed:
+        _drop(sys.stdout)
+        exc = failed.__cause__
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _say(f"linetally: error: cannot write the result to standard output: {why}\n")
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class _OutputFailed(Exception):
+    """Standard output could not be written (its OSError is the cause)."""
+
+
+def _ensure_stderr() -> None:
+    """With descriptor 2 closed, put /dev/null there: stdout still gets the whole result.
+
+    Taking the descriptor also keeps a file opened later from landing on 2.
+    """
+    if sys.stderr is not None:
+        return
+    fd = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    if fd != 2:
+        os.dup2(fd, 2, inheritable=False)
+        os.close(fd)
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - the process's stderr
+
+
+def _drop(stream: TextIO) -> None:
+    """Point ``stream`` at /dev/null so the interpreter's final flush doesn't complain."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+def _say(text: str) -> None:
+    """Write to stderr; if even that fails, there is no one left to tell."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 def _exit_now(signum: int, frame: object) -> None:
@@ -305,9 +451,11 @@ def _exit_now(signum: int, frame: object) -> None:
 def _main(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ._engine import Options, Run
+    from ._engine import Run
+    from ._output import prepare_streams
     from ._walk import walk
 
+    prepare_streams(sys.stdout, sys.stderr)
     demo_dir = None
     if args.demo:
         from ._demo import write_demo
@@ -317,24 +465,7 @@ def _main(args: argparse.Namespace) -> int:
         previous = os.getcwd()
         os.chdir(demo_dir.name)
         args.paths = demo_paths
-        if args.delay is None:
-            args.delay = 0.03
-        if args.jobs is None:
-            args.jobs = len(demo_paths)  # every row grows at once
-        if args.encoding is None:
-            args.encoding = "utf-8"
     try:
-        options = Options(
-            jobs=args.jobs,
-            on_error=args.on_error,
-            encoding=args.encoding,
-            binary=args.binary,
-            timeout=args.timeout or None,
-            max_lines=args.max_lines,
-            delay=args.delay or 0.0,
-            keep_results=args.format != "jsonl",
-            processes=args.processes,
-        )
         entries = walk(
             _roots(args),
             hidden=args.hidden,
@@ -342,7 +473,7 @@ def _main(args: argparse.Namespace) -> int:
             globs=tuple(args.glob),
             follow=args.follow,
         )
-        run = Run(entries, options)
+        run = Run(entries, args.options)
         report = asyncio.run(_drive(run, args))
         return _finish(report, args)
     finally:
@@ -379,8 +510,13 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                 from ._output import jsonl_line
 
                 write = sys.stdout.write
-                async for result in results:
-                    write(jsonl_line(result))
+                try:
+                    async for result in results:
+                        write(jsonl_line(result))
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise _OutputFailed from exc
             else:
                 async for _ in results:
                     pass
@@ -446,9 +582,19 @@ def _restore_terminal() -> None:
 def _finish(report: Report, args: argparse.Namespace) -> int:
     from ._output import write_output
 
-    write_output(report, args, sys.stdout)
+    try:
+        write_output(report, args, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed from exc
     if not args.quiet:
-        _write_report(report, args, sys.stderr)
+        # stderr may be full or gone: the result is out, and the status says the rest.
+        try:
+            _write_report(report, args, sys.stderr)
+        except OSError:
+            _drop(sys.stderr)
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if report.totals.errors else EXIT_OK

@@ -6,7 +6,10 @@ import string
 import tempfile
 from pathlib import Path
 
-__all__ = ["DEMO_FILES", "write_demo"]
+__all__ = ["DEMO_DELAY", "DEMO_FILES", "write_demo"]
+
+DEMO_DELAY = 0.15
+"""Seconds per line in the demo: its longest file (17 lines) takes about 2.5 s to watch."""
 
 _SCRIPT = """\
 # count.py: count the lines of files, one after the other

@@ -27,7 +27,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ._errors import LinetallyError, TooManyLines, attach_path
+from ._errors import CANCELLED_AFTER_FAILURE, LinetallyError, TooManyLines, attach_path
 from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
 from ._procs import ProcessPool
@@ -97,14 +97,15 @@ class Options:
             raise ValueError(f"on_error must be 'continue' or 'cancel', not {self.on_error!r}")
         if self.binary not in ("skip", "count", "error"):
             raise ValueError(f"binary must be 'skip', 'count' or 'error', not {self.binary!r}")
-        if self.timeout is not None and not self.timeout > 0:
+        if self.timeout is not None and not 0 < self.timeout < float("inf"):
             raise ValueError(f"timeout must be a positive number of seconds, not {self.timeout}")
         if self.max_lines is not None and self.max_lines < 0:
             raise ValueError(f"max_lines must be 0 or more, not {self.max_lines}")
-        if self.delay < 0:
-            raise ValueError(f"delay must be 0 or more, not {self.delay}")
-        if self.encoding is not None:
-            codecs.lookup(self.encoding)  # LookupError now, not once per file
+        if not 0 <= self.delay < float("inf"):
+            raise ValueError(f"delay must be 0 or more seconds, not {self.delay}")
+        # LookupError now, not once per file; bytes-to-bytes codecs (rot13, base64) decode no text.
+        if self.encoding is not None and not _is_text(self.encoding):
+            raise ValueError(f"not a text encoding: {self.encoding!r}")
 
     @property
     def effective_jobs(self) -> int:
@@ -385,7 +386,8 @@ class Run:
         if isinstance(outcome, Skip):
             return FileResult(job.path, Status.SKIPPED, None, outcome.size, reason=outcome.reason)
         if isinstance(outcome, Stopped):
-            return _cancelled(job.path, self._cancel_reason or "stopped")
+            # No reason yet: a failure earlier in the same batch stopped this read.
+            return _cancelled(job.path, self._cancel_reason or CANCELLED_AFTER_FAILURE)
         assert isinstance(outcome, Exception)
         lines = outcome.lines if isinstance(outcome, TooManyLines) else None
         size = job.size if isinstance(outcome, TooManyLines) else None
@@ -412,7 +414,7 @@ class Run:
                 elif lines > largest[0][0]:
                     heapq.heapreplace(largest, (lines, -index, result))
             elif status is Status.ERROR and self.options.on_error == "cancel":
-                self._cancel("cancelled after a failure")
+                self._cancel(CANCELLED_AFTER_FAILURE)
         self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
         self._out.put_nowait([result for _, result in done])
 
@@ -421,6 +423,10 @@ class Run:
             self._cancel_reason = reason
         for job in list(self._active.values()):
             job.stop = True
+
+
+def _is_text(encoding: str) -> bool:
+    return bool(getattr(codecs.lookup(encoding), "_is_text_encoding", True))
 
 
 def _take(source: Iterator[Input], n: int) -> list[Input]:

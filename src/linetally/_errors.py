@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["BinaryFileError", "LinetallyError", "TooManyLines", "attach_path", "describe"]
+import builtins
+
+__all__ = [
+    "CANCELLED_AFTER_FAILURE",
+    "BinaryFileError",
+    "LinetallyError",
+    "TooManyLines",
+    "UnicodeDecodeError",
+    "attach_path",
+    "describe",
+]
+
+CANCELLED_AFTER_FAILURE = "cancelled after a failure"
+"""The reason of every file cancelled because another one failed (``on_error="cancel"``)."""
 
 
 class LinetallyError(Exception):
@@ -42,6 +55,37 @@ class BinaryFileError(LinetallyError):
         return (type(self), (self.path,))
 
 
+class UnicodeDecodeError(builtins.UnicodeDecodeError):
+    """A decode error that keeps only the bad bytes and a few around them, with their offset.
+
+    ``object`` is that short excerpt (``start`` and ``end`` index it) and
+    ``byte_offset`` is the place of the first bad byte in the whole file. It is
+    still a :class:`UnicodeDecodeError` (same name, caught by the same
+    ``except``); only ``str()`` differs, giving the offset in the file rather
+    than a position inside the excerpt.
+    """
+
+    byte_offset: int
+
+    def __init__(
+        self, encoding: str, excerpt: bytes, start: int, end: int, reason: str, byte_offset: int
+    ) -> None:
+        super().__init__(encoding, excerpt, start, end, reason)
+        self.byte_offset = byte_offset
+
+    def __reduce__(self) -> tuple[object, ...]:
+        args = (self.encoding, self.object, self.start, self.end, self.reason, self.byte_offset)
+        return (type(self), args, self.__dict__)
+
+    def __str__(self) -> str:
+        bad = self.object[self.start : self.end]
+        if len(bad) == 1:
+            what = f"byte 0x{bad[0]:02x} in position {self.byte_offset}"
+        else:
+            what = f"bytes in position {self.byte_offset}-{self.byte_offset + len(bad) - 1}"
+        return f"{self.encoding!r} codec can't decode {what}: {self.reason}"
+
+
 def attach_path(exc: BaseException, path: str) -> BaseException:
     """Put ``path`` on ``exc`` as the attribute ``path`` and as a note, once.
 
@@ -61,7 +105,7 @@ def attach_path(exc: BaseException, path: str) -> BaseException:
 
 def describe(exc: BaseException) -> str:
     """One line saying what went wrong, without repeating the path (shown beside it)."""
-    if isinstance(exc, UnicodeDecodeError):
+    if isinstance(exc, builtins.UnicodeDecodeError):
         where = getattr(exc, "byte_offset", exc.start)
         bad = exc.object[exc.start : exc.end]
         return (

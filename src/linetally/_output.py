@@ -7,7 +7,11 @@ document and the exit codes are a public contract (see the README).
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import json
+import math
+import sys
 from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, TextIO
@@ -16,13 +20,64 @@ from ._errors import describe
 from ._model import FileResult, Report, Status
 
 __all__ = [
+    "CSV_HEADER",
+    "distribution",
     "json_record",
     "json_text",
     "jsonl_line",
     "ordered",
+    "prepare_streams",
     "write_failure_report",
     "write_output",
 ]
+
+CSV_HEADER = ("path", "status", "lines", "bytes", "error_type", "error_message", "reason")
+
+_RAW = "linetally-raw"
+
+
+def _raw_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: a name's own bytes back (surrogateescape), else ``\\uXXXX``."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = bytearray()
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(code - 0xDC00)
+        else:
+            out += char.encode("ascii", "backslashreplace")
+    return bytes(out), exc.end
+
+
+codecs.register_error(_RAW, _raw_bytes)
+
+# What the table and the report draw with, for an output that cannot encode it.
+_ASCII = str.maketrans({"□": "#", "…": "...", "·": "-", "✓": "ok", "✗": "x"})
+
+
+def _fallback(stream: object) -> dict[int, str] | None:
+    """The ASCII translation for ``stream`` if its encoding lacks the drawing characters."""
+    encoding = getattr(stream, "encoding", None)
+    if not isinstance(encoding, str):
+        return None
+    try:
+        "□…·✓✗".encode(encoding)
+    except (UnicodeError, LookupError):
+        return _ASCII
+    return None
+
+
+def prepare_streams(*streams: object) -> None:
+    """Make text that an output's encoding cannot hold come out escaped, never crash.
+
+    Everything written as text is display text (names through ``display_path``,
+    JSON as ASCII), so ``backslashreplace`` only ever meets characters the
+    locale lacks (``é`` on an ASCII output becomes ``\\xe9``).
+    """
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and stream.errors != "backslashreplace":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def json_record(r: FileResult) -> dict[str, Any]:
@@ -89,7 +144,8 @@ def write_output(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     if fmt == "jsonl":
         return  # already streamed, one line per file
     if fmt == "json":
-        _write_json(report, ordered(report.results, args), out)
+        summary = distribution(report.results) if getattr(args, "summary", False) else None
+        _write_json(report, ordered(report.results, args), out, summary)
     elif fmt == "csv":
         _write_csv(ordered(report.results, args), out)
     else:
@@ -97,7 +153,45 @@ def write_output(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     out.flush()
 
 
-def _write_json(report: Report, rows: Sequence[FileResult], out: TextIO) -> None:
+def distribution(results: Sequence[FileResult]) -> dict[str, object]:
+    """``--summary`` in JSON: lines per ok file (nearest-rank percentiles), and a histogram.
+
+    The histogram has the table's buckets, powers of two: 0, 1, 2-3, 4-7, ...
+    from the smallest count's bucket to the largest's.
+    """
+    counts = sorted(r.lines or 0 for r in results if r.status is Status.OK)
+    n = len(counts)
+    if not n:
+        return {"files": 0, "min": None, "median": None, "p90": None, "max": None, "histogram": []}
+
+    def rank(q: float) -> int:
+        return counts[max(0, math.ceil(q * n) - 1)]
+
+    buckets = [0] * (counts[-1].bit_length() + 1)
+    for value in counts:
+        buckets[value.bit_length()] += 1
+    first = counts[0].bit_length()
+    histogram = [
+        {"min": 0 if k == 0 else 1 << (k - 1), "max": 0 if k == 0 else (1 << k) - 1, "files": f}
+        for k, f in enumerate(buckets)
+        if k >= first
+    ]
+    return {
+        "files": n,
+        "min": counts[0],
+        "median": rank(0.5),
+        "p90": rank(0.9),
+        "max": counts[-1],
+        "histogram": histogram,
+    }
+
+
+def _write_json(
+    report: Report,
+    rows: Sequence[FileResult],
+    out: TextIO,
+    summary: dict[str, object] | None = None,
+) -> None:
     t = report.totals
     totals = {
         "files": t.files,
@@ -114,15 +208,22 @@ def _write_json(report: Report, rows: Sequence[FileResult], out: TextIO) -> None
         out.write(sep)
         out.write(json_text(r))
         sep = ",\n  "
-    out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}}}\n')
+    out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}')
+    if summary is not None:
+        out.write(f', "summary": {_dumps(summary)}')
+    out.write("}\n")
 
 
 def _write_csv(rows: Sequence[FileResult], out: TextIO) -> None:
+    """The CSV rows; on a real stdout, names go out as their raw bytes, whatever the locale."""
     import csv
 
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["path", "status", "lines", "bytes", "error_type", "error_message"])
-    for r in rows:
+    buffer = getattr(out, "buffer", None)
+    text = io.StringIO() if buffer is not None else out
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    encoding = sys.getfilesystemencoding()
+    for i, r in enumerate(rows):
         e = r.error
         w.writerow(
             [
@@ -132,21 +233,36 @@ def _write_csv(rows: Sequence[FileResult], out: TextIO) -> None:
                 "" if r.bytes is None else r.bytes,
                 "" if e is None else type(e).__name__,
                 "" if e is None else describe(e),
+                r.reason or "",
             ]
         )
+        if buffer is not None and (i % 1024 == 1023 or i == len(rows) - 1):
+            assert isinstance(text, io.StringIO)
+            _flush_text(text, out, buffer, encoding)
+    if buffer is not None and not rows:
+        assert isinstance(text, io.StringIO)
+        _flush_text(text, out, buffer, encoding)
 
 
-def _width(out: TextIO) -> int:
+def _flush_text(text: io.StringIO, out: TextIO, buffer: io.BufferedIOBase, encoding: str) -> None:
+    out.flush()
+    buffer.write(text.getvalue().encode(encoding, _RAW))
+    text.seek(0)
+    text.truncate()
+
+
+def _width() -> int:
+    """The width to lay out for: the terminal's, or ``COLUMNS``, or 100."""
     import shutil
 
-    return shutil.get_terminal_size((100, 24)).columns if out.isatty() else 100
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def _write_table(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     from . import _render
 
     rows = ordered(report.results, args)
-    width = _width(out)
+    width = _width()
     if out.isatty():
         from rich.console import Console
 
@@ -160,9 +276,11 @@ def _write_table(report: Report, args: argparse.Namespace, out: TextIO) -> None:
     if args.summary:
         lines = _render.summary_lines(report.results, report.totals, width=width)
     else:
-        lines = _render.results_lines(rows, report.totals, width=width)
+        # Not a terminal: a script may read it, so paths and reasons are never cut.
+        lines = _render.results_lines(rows, report.totals, width=width, cut=False)
+    table = _fallback(out)
     for line in lines:
-        out.write(line)
+        out.write(line if table is None else line.translate(table))
         out.write("\n")
 
 
@@ -193,7 +311,8 @@ def write_failure_report(report: Report, args: argparse.Namespace, err: TextIO) 
         console = Console(file=err, highlight=False)
         console.print(_render.failure_report(results, verbose=args.verbose))
     else:
+        table = _fallback(err)
         for line in _render.failure_report_lines(results, verbose=args.verbose):
-            err.write(line)
+            err.write(line if table is None else line.translate(table))
             err.write("\n")
     err.flush()

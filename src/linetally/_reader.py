@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
+from ._errors import UnicodeDecodeError as OffsetDecodeError
 
 __all__ = [
     "CHUNK_SIZE",
@@ -321,7 +322,7 @@ _CONTEXT = 16
 """Bytes kept on each side of the undecodable ones in a decode error's ``object``."""
 
 
-def _at_offset(exc: UnicodeDecodeError, end: int) -> UnicodeDecodeError:
+def _at_offset(exc: UnicodeDecodeError, end: int) -> OffsetDecodeError:
     """The same decode error, with ``byte_offset``: its place in the whole file.
 
     ``exc.object`` is what the decoder held (bytes left over from earlier
@@ -333,7 +334,6 @@ def _at_offset(exc: UnicodeDecodeError, end: int) -> UnicodeDecodeError:
     lo = max(0, exc.start - _CONTEXT)
     hi = min(len(exc.object), exc.end + _CONTEXT)
     excerpt = bytes(exc.object[lo:hi])
-    new = UnicodeDecodeError(exc.encoding, excerpt, exc.start - lo, exc.end - lo, exc.reason)
-    new.byte_offset = where  # type: ignore[attr-defined]
+    new = OffsetDecodeError(exc.encoding, excerpt, exc.start - lo, exc.end - lo, exc.reason, where)
     new.add_note(f"at byte offset {where}")
     return new

@@ -436,24 +436,33 @@ def _result_reason(result: FileResult) -> str:
     return display_path(result.reason or result.status.value)
 
 
-def _table(results: Sequence[FileResult], totals: Totals, width: int) -> Iterator[_Line]:
+def _over_limit(r: FileResult) -> TooManyLines | None:
+    """The failure of a file over ``max_lines``, whose count is known and shown."""
+    return r.error if isinstance(r.error, TooManyLines) and r.lines is not None else None
+
+
+def _table(
+    results: Sequence[FileResult], totals: Totals, width: int, cut: bool = True
+) -> Iterator[_Line]:
     names = [display_path(r.path) for r in results]
     cells = [cell_len(name) for name in names]
     sizes = [human_bytes(r.bytes) if r.bytes is not None else "" for r in results]
     top = max((r.lines or 0 for r in results if r.status is Status.OK), default=0)
-    words = {r.status for r in results} - {Status.OK}
+    words = {r.status for r in results if _over_limit(r) is None} - {Status.OK}
+    over = max((r.lines or 0 for r in results if _over_limit(r) is not None), default=0)
 
     label = f"total: {_plural(totals.files, 'file', 'files')}"
     total_bytes = human_bytes(totals.bytes)
     lines_w = max(
         len("lines"),
-        len(human_count(max(top, totals.lines))),
+        len(human_count(max(top, over, totals.lines))),
         *(len(_STATUS_WORD[s][0]) for s in words),
     )
     bytes_w = max(len("bytes"), len(total_bytes), max(map(len, sizes), default=0))
     fixed = 2 + lines_w + 2 + bytes_w
     name_w = max(len("path"), len(label), max(cells, default=0))
-    name_w = min(name_w, max(8, width - fixed - 2 - 20))
+    if cut:
+        name_w = min(name_w, max(8, width - fixed - 2 - 20))
     bar_w = max(0, width - name_w - fixed - 2)
 
     yield [(f"{'path':<{name_w}}  {'lines':>{lines_w}}  {'bytes':>{bytes_w}}", _S_HEAD)]
@@ -464,9 +473,19 @@ def _table(results: Sequence[FileResult], totals: Totals, width: int) -> Iterato
             bar = _bar(lines, top, bar_w)
             left = f"{name}  {human_count(lines):>{lines_w}}  {size:>{bytes_w}}"
             yield [(left + "  ", ""), (bar, _S_BAR)] if bar else [(left, "")]
+        elif (limit := _over_limit(r)) is not None:
+            # The count is known: show it, marked as over the limit.
+            yield [
+                (name + "  ", ""),
+                (f"{human_count(r.lines or 0):>{lines_w}}", _S_FAIL),
+                (f"  {size:>{bytes_w}}  ", ""),
+                (f"error: over the limit of {human_count(limit.limit)} lines", _S_FAIL),
+            ]
         else:
             word, style = _STATUS_WORD[r.status]
-            reason = _cut_right(_result_reason(r), bar_w)
+            reason = _result_reason(r)
+            if cut:
+                reason = _cut_right(reason, bar_w)
             yield [
                 (name + "  " + " " * (lines_w - len(word)), ""),
                 (word, style),
@@ -477,7 +496,7 @@ def _table(results: Sequence[FileResult], totals: Totals, width: int) -> Iterato
     others = _others(totals)
     if not others:
         yield [(total, _S_HEAD)]
-    elif sum(cell_len(text) for text, _ in others) <= bar_w:
+    elif sum(cell_len(text) for text, _ in others) <= bar_w or not cut:
         yield [(total, _S_HEAD), ("  ", ""), *others]
     else:
         yield [(total, _S_HEAD)]
@@ -495,12 +514,16 @@ def results_table(results: Sequence[FileResult], totals: Totals, *, width: int) 
     return _Lines(lambda w: _table(results, totals, w), width)
 
 
-def results_lines(results: Sequence[FileResult], totals: Totals, *, width: int) -> Iterator[str]:
+def results_lines(
+    results: Sequence[FileResult], totals: Totals, *, width: int, cut: bool = True
+) -> Iterator[str]:
     """The same table as :func:`results_table`, as plain safe strings without newlines.
 
     For output that is not a terminal: no styles, no rich console needed.
+    With ``cut`` false (what a pipe gets), paths and reasons are never cut:
+    ``width`` then only sizes the bars, and a long path leaves no room for one.
     """
-    return _plain(_table(results, totals, width))
+    return _plain(_table(results, totals, width, cut))
 
 
 # -- summary ---------------------------------------------------------------------

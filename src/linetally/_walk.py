@@ -240,6 +240,20 @@ def _compile(lines: list[str]) -> list[RegexPattern]:
         return kept
 
 
+def _never_matches(glob: str, body: str) -> str:
+    """Why gitignore syntax reads ``glob`` as no pattern at all."""
+    if not body.strip():
+        return f"empty glob {glob!r}"
+    if body.startswith("#"):
+        return (
+            f"glob {glob!r} is a comment in gitignore syntax and matches nothing "
+            "(write \\# for a literal #)"
+        )
+    if "[" in body:
+        return f"invalid glob {glob!r}: a [ set that is not closed or is empty"
+    return f"glob {glob!r} matches nothing"
+
+
 class _Globs:
     """The ``-g`` globs: positive ones select files, ``!`` ones exclude files and dirs."""
 
@@ -250,11 +264,17 @@ class _Globs:
         exclude: list[RegexPattern] = []
         for glob in globs:
             negated = glob.startswith("!")
+            body = glob[1:] if negated else glob
+            if negated and body.startswith("#"):
+                body = "\\" + body  # "!#x" excludes "#x": no comment after the "!"
             try:
-                patterns = GitIgnoreSpec.from_lines([glob[1:] if negated else glob]).patterns
+                patterns = GitIgnoreSpec.from_lines([body]).patterns
             except (ValueError, re.error) as exc:
                 raise ValueError(f"invalid glob {glob!r}: {exc}") from exc
-            (exclude if negated else include).extend(patterns)
+            usable = [p for p in patterns if p.regex is not None and p.include is not None]
+            if not usable:
+                raise ValueError(_never_matches(glob, body))
+            (exclude if negated else include).extend(usable)
         self._include = _Patterns(include)
         self._exclude = _Patterns(exclude)
 
