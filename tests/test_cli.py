@@ -188,8 +188,8 @@ def test_jsonl_one_object_per_file(tutorial: Path) -> None:
 def test_csv(tutorial: Path) -> None:
     r = run_cli("--format", "csv", *TUTORIAL, cwd=tutorial)
     rows = list(csv.reader(io.StringIO(r.out)))
-    assert rows[0] == ["path", "status", "lines", "bytes", "error_type", "error_message"]
-    assert rows[1] == ["rot13.txt", "ok", "13", "38", "", ""]
+    assert rows[0] == ["path", "status", "lines", "bytes", "error_type", "error_message", "reason"]
+    assert rows[1] == ["rot13.txt", "ok", "13", "38", "", "", ""]
     assert rows[4][:5] == ["wrong_name.txt", "error", "", "", "FileNotFoundError"]
 
 

@@ -310,7 +310,7 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             if given[flag]:
                 parser.error(f"{flag} does not apply with --quiet: nothing is written on stderr")
     if args.fail_fast and args.on_error == "continue":
-        parser.error("--fail-fast contradicts --on-error continue")
+        parser.error("--fail-fast contradicts --on-error continue: give one of them")
     if args.demo and (args.paths or args.files_from is not None or args.files0_from is not None):
         parser.error("--demo counts its own sample files: give it no PATH or file list")
     paced = args.demo or args.delay or args.timeout is not None

@@ -17,9 +17,12 @@ the user names explicitly, such as ``linetally build/``.)
 from __future__ import annotations
 
 import errno
+import heapq
 import os
 import re
 import stat
+from array import array
+from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -31,6 +34,7 @@ __all__ = ["Entry", "walk"]
 
 SKIP_SYMLINK: Final = "symlink"
 SKIP_SPECIAL: Final = "special file"
+SKIP_DUPLICATE: Final = "duplicate"
 
 _RULE_FILES: Final = frozenset({".git", ".ignore", ".gitignore"})
 
@@ -476,6 +480,8 @@ def _walk(
     follow: bool,
 ) -> Iterator[Entry]:
     cache: dict[str, _Rules] = {}
+    filters = _Filters(hidden, ignore, overrides, cache)
+    seen = _Seen(filters)
     for root in roots:
         if root == "-":
             yield Entry(root)
@@ -488,10 +494,193 @@ def _walk(
         except ValueError:  # an embedded NUL: no such file can exist
             yield Entry(root, error=OSError(errno.EINVAL, "embedded null byte", root))
             continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache)
+        is_dir = stat.S_ISDIR(st.st_mode)
+        # Overlapping roots: each file is counted once; a later mention is a duplicate.
+        real = os.path.realpath(root) if is_dir or seen.dirs else ""
+        if seen.dirs and seen.covered(real, is_dir, stat.S_ISREG(st.st_mode)):
+            yield Entry(root, skip_reason=SKIP_DUPLICATE)
+            continue
+        if is_dir:
+            tree = _Tree(real, seen.overlapping(real))
+            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache, tree, seen)
+            seen.add_dir(_DirRoot(real))
         else:
+            if stat.S_ISREG(st.st_mode):
+                seen.add_file(st.st_dev, st.st_ino)
             yield Entry(root)
+
+
+class _DirRoot:
+    """A directory root already walked, by its real path."""
+
+    __slots__ = ("key", "offset", "prefix", "real")
+
+    def __init__(self, real: str) -> None:
+        self.real = real
+        self.prefix = _prefix(real)
+        self.offset = len(self.prefix)
+        self.key = self.prefix[:-1]  # what the walk's keys are for this directory
+
+    def holds(self, real: str) -> bool:
+        """Whether the real path ``real`` is this directory or below it."""
+        return real == self.real or real.startswith(self.real.rstrip("/") + "/")
+
+
+class _Inodes:
+    """The inode numbers of the file roots met so far: about 8 bytes each.
+
+    Looked up by ``os.DirEntry.inode()``, which costs no system call, so a
+    walk finds a file named before it without a stat per file. New numbers
+    wait in a small set and are merged into a sorted array as it grows.
+    """
+
+    __slots__ = ("_recent", "_sorted")
+
+    def __init__(self) -> None:
+        self._sorted = array("Q")
+        self._recent: set[int] = set()
+
+    def add(self, ino: int) -> None:
+        self._recent.add(ino)
+        if len(self._recent) >= max(1024, len(self._sorted) // 2):
+            merged = array("Q")
+            last = -1
+            for value in heapq.merge(self._sorted, sorted(self._recent)):
+                if value != last:
+                    merged.append(value)
+                    last = value
+            self._sorted, self._recent = merged, set()
+
+    def __contains__(self, ino: int) -> bool:
+        if ino in self._recent:
+            return True
+        at = bisect_left(self._sorted, ino)
+        return at < len(self._sorted) and self._sorted[at] == ino
+
+    def __bool__(self) -> bool:
+        return bool(self._recent or self._sorted)
+
+
+class _Seen:
+    """What the walk remembers of the roots it has met, to count each file once per run.
+
+    Per directory root its real path; per regular file root its inode number.
+    Nothing is kept per file found in a walk.
+    """
+
+    __slots__ = ("devices", "dirs", "filters", "inodes")
+
+    def __init__(self, filters: _Filters) -> None:
+        self.filters = filters
+        self.dirs: list[_DirRoot] = []
+        self.inodes = _Inodes()
+        self.devices: set[int] = set()
+
+    def add_dir(self, root: _DirRoot) -> None:
+        self.dirs.append(root)
+
+    def add_file(self, device: int, ino: int) -> None:
+        self.devices.add(device)
+        self.inodes.add(ino)
+
+    def covered(self, real: str, is_dir: bool, regular: bool) -> bool:
+        """Whether an earlier directory root's walk reached ``real``: a duplicate root.
+
+        A directory root is covered only when the globs cannot tell the two
+        walks apart (they match paths relative to each root); then the earlier
+        walk found everything this one would. A file root is covered when the
+        earlier walk counted it (a regular file its filters let through).
+        """
+        filters = self.filters
+        if is_dir and filters.globs is not None:
+            return False
+        if not is_dir and not regular:
+            return False  # met in a walk, a FIFO or device is skipped, never counted
+        return any(root.holds(real) and filters.reaches(root, real, is_dir) for root in self.dirs)
+
+    def overlapping(self, real: str) -> list[_DirRoot]:
+        """The earlier directory roots that the walk of ``real`` may meet again."""
+        here = _DirRoot(real)
+        return [root for root in self.dirs if here.holds(root.real) or root.holds(real)]
+
+    def known_file(self, entry: os.DirEntry[str]) -> bool:
+        """Whether ``entry`` (a regular file in a walk) is a file root met before."""
+        if entry.inode() not in self.inodes:
+            return False
+        try:
+            return entry.stat(follow_symlinks=False).st_dev in self.devices
+        except OSError:
+            return False
+
+
+class _Tree:
+    """One directory root being walked, and the earlier roots it overlaps."""
+
+    __slots__ = ("inner", "overlaps", "real")
+
+    def __init__(self, real: str, overlaps: list[_DirRoot]) -> None:
+        self.real = real
+        self.overlaps = overlaps
+        # Earlier roots below this one, by the key the walk gives their directory.
+        self.inner = {root.key: root for root in overlaps if root.real != real}
+
+
+class _Filters:
+    """The walk's filters, to tell whether the walk of a root reached a given path."""
+
+    __slots__ = ("cache", "globs", "hidden", "ignore")
+
+    def __init__(
+        self, hidden: bool, ignore: bool, globs: _Globs | None, cache: dict[str, _Rules]
+    ) -> None:
+        self.hidden = hidden
+        self.ignore = ignore
+        self.globs = globs
+        self.cache = cache
+
+    def reaches(self, root: _DirRoot, real: str, is_dir: bool) -> bool:
+        """Whether walking ``root`` finds ``real`` (a real path at or below it).
+
+        The path is followed down from the root, name by name, through the
+        same filters as the walk (globs, ignore files, hidden names, ``.git``).
+        """
+        if real == root.real:
+            return True
+        parent = root.real
+        names = real[len(root.real) :].strip("/").split("/")
+        for depth, name in enumerate(names):
+            last = depth == len(names) - 1
+            entry_is_dir = is_dir or not last
+            if name == ".git":
+                return False
+            name_key = _key(name)
+            key = _prefix(parent) + name_key
+            verdict = None
+            if self.globs is not None:
+                verdict = self.globs.verdict(name_key, key[root.offset :], entry_is_dir)
+            if verdict is None and self.ignore:
+                ignored = _rules_above(parent, self.cache).verdict(name_key, key, entry_is_dir)
+                verdict = None if ignored is None else not ignored
+            if verdict is False:
+                return False
+            if verdict is None and not self.hidden and name.startswith("."):
+                return False
+            parent = os.path.join(parent, name)
+        return True
+
+
+def _counted(
+    entry: os.DirEntry[str], key: str, overlaps: list[_DirRoot], seen: _Seen | None
+) -> bool:
+    """Whether an earlier root counted this file: it was a file root, or another walk found it."""
+    if seen is None:
+        return False
+    if seen.known_file(entry):
+        return True
+    if not overlaps:
+        return False
+    real = "/" + key.replace("\0", "\n")
+    return any(root.holds(real) and seen.filters.reaches(root, real, False) for root in overlaps)
 
 
 def _walk_tree(
@@ -502,8 +691,15 @@ def _walk_tree(
     overrides: _Globs | None,
     follow: bool,
     cache: dict[str, _Rules],
+    tree: _Tree | None = None,
+    seen: _Seen | None = None,
 ) -> Iterator[Entry]:
-    """Walk the directory ``root`` depth first, one sorted listing at a time."""
+    """Walk the directory ``root`` depth first, one sorted listing at a time.
+
+    With ``tree`` and ``seen``, files that earlier roots counted come out as
+    duplicates: a directory that is an earlier root (its files, one by one,
+    when globs are given), and a file that was a root itself.
+    """
     try:
         listing = _list(root)
     except OSError as exc:
@@ -511,8 +707,13 @@ def _walk_tree(
         return
     # Matching works on "keys": absolute real paths, so that ignore files above the
     # root can be matched too (by slicing off their directory's part).
-    matching = ignore or overrides is not None
-    root_real = os.path.realpath(root) if matching else "/"
+    overlaps = tree.overlaps if tree is not None else []
+    inner = tree.inner if tree is not None else {}
+    # Files to look up one by one: file roots met before, or other roots with globs.
+    check_files = seen is not None and bool(seen.inodes or (overlaps and overrides is not None))
+    # Keys are needed to match rules and globs, and to recognise an earlier root.
+    matching = ignore or overrides is not None or bool(inner)
+    root_real = (tree.real if tree is not None else os.path.realpath(root)) if matching else "/"
     root_prefix = _prefix(root_real)
     root_offset = len(root_prefix)
     rules = _NO_RULES
@@ -574,8 +775,15 @@ def _walk_tree(
             continue
 
         if kind == _FILE:
-            yield Entry(path)
+            if check_files and _counted(entry, key, overlaps if overrides else [], seen):
+                yield Entry(path, skip_reason=SKIP_DUPLICATE)
+            else:
+                yield Entry(path)
         elif is_dir:
+            if inner and overrides is None and key in inner:
+                # An earlier root, walked with the same filters: its files are counted.
+                yield Entry(path, skip_reason=SKIP_DUPLICATE)
+                continue
             if follow and ident in on_path:
                 yield Entry(path, error=OSError(errno.ELOOP, "symlink loop", path))
                 continue
