@@ -17,7 +17,7 @@ the user names explicitly, such as ``linetally build/``.)
 from __future__ import annotations
 
 import errno
-import heapq
+import itertools
 import os
 import re
 import stat
@@ -534,22 +534,22 @@ class _Inodes:
     wait in a small set and are merged into a sorted array as it grows.
     """
 
-    __slots__ = ("_recent", "_sorted")
+    __slots__ = ("_limit", "_recent", "_sorted")
 
     def __init__(self) -> None:
         self._sorted = array("Q")
         self._recent: set[int] = set()
+        self._limit = 1024
 
     def add(self, ino: int) -> None:
-        self._recent.add(ino)
-        if len(self._recent) >= max(1024, len(self._sorted) // 2):
-            merged = array("Q")
-            last = -1
-            for value in heapq.merge(self._sorted, sorted(self._recent)):
-                if value != last:
-                    merged.append(value)
-                    last = value
-            self._sorted, self._recent = merged, set()
+        recent = self._recent
+        recent.add(ino)
+        if len(recent) >= self._limit:
+            # A name given again may sit in both: keep one of each.
+            merged = sorted(itertools.chain(self._sorted, recent))
+            self._sorted = array("Q", [ino for ino, _ in itertools.groupby(merged)])
+            self._recent = set()
+            self._limit = max(1024, len(self._sorted) // 2)
 
     def __contains__(self, ino: int) -> bool:
         if ino in self._recent:
