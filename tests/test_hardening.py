@@ -104,6 +104,16 @@ def test_an_unreadable_file_list_is_a_usage_error(tree: Path, option: str) -> No
     assert "Permission denied" in err
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs /proc")
+def test_a_file_list_that_fails_while_read_keeps_the_results(tree: Path) -> None:
+    # /proc/self/mem opens, and reading it from offset 0 fails with EIO.
+    r = run_cli("--format", "json", "src/a.py", "--files-from", "/proc/self/mem", cwd=tree)
+    assert r.code == 1
+    assert [(f["path"], f["status"]) for f in doc(r)["files"]] == [("src/a.py", "ok")]
+    assert r.err.startswith("linetally: error: could not read the whole file list of --files-from")
+    assert len(r.err.splitlines()) == 1 and TRACEBACK not in r.err
+
+
 @pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib"])
 def test_only_text_encodings(tree: Path, codec: str) -> None:
     err = usage_error(run_cli("--encoding", codec, "src", cwd=tree))

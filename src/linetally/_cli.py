@@ -236,31 +236,57 @@ def _open_list(parser: argparse.ArgumentParser, name: str, option: str) -> Binar
     return stream
 
 
-def _read_list(stream: BinaryIO, sep: bytes) -> Iterator[str]:
-    """Stream paths from a file list; names are bytes on disk, so decode like os does."""
+class _ListFailed:
+    """A file list that failed while it was read: the rest of its paths are unknown."""
+
+    def __init__(self, option: str, name: str, error: OSError) -> None:
+        self.message = (
+            f"linetally: error: could not read the whole file list of {option} {name!r}: "
+            f"{error.strerror or error}; the result covers the paths read before\n"
+        )
+
+
+def _read_list(
+    stream: BinaryIO, sep: bytes, option: str, name: str, failures: list[_ListFailed]
+) -> Iterator[str]:
+    """Stream paths from a file list; names are bytes on disk, so decode like os does.
+
+    A read error ends the list (recorded in ``failures``): what was counted is
+    still reported, and the command says the list was cut short.
+    """
     try:
-        pending = b""
-        while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
-            parts = (pending + chunk).split(sep)
-            pending = parts.pop()
-            for part in parts:
-                if sep == b"\n":
-                    part = part.removesuffix(b"\r")
-                if part:
-                    yield os.fsdecode(part)
-        if pending.removesuffix(b"\r" if sep == b"\n" else b""):
-            yield os.fsdecode(pending.removesuffix(b"\r") if sep == b"\n" else pending)
+        yield from _list_paths(stream, sep)
+    except OSError as exc:
+        failures.append(_ListFailed(option, name, exc))
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
 
 
+def _list_paths(stream: BinaryIO, sep: bytes) -> Iterator[str]:
+    """The paths in a list, separated by ``sep`` (with ``\\r\\n`` line ends too)."""
+    pending = b""
+    while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
+        parts = (pending + chunk).split(sep)
+        pending = parts.pop()
+        for part in parts:
+            if sep == b"\n":
+                part = part.removesuffix(b"\r")
+            if part:
+                yield os.fsdecode(part)
+    if pending.removesuffix(b"\r" if sep == b"\n" else b""):
+        yield os.fsdecode(pending.removesuffix(b"\r") if sep == b"\n" else pending)
+
+
 def _roots(args: argparse.Namespace) -> Iterable[str]:
     roots: list[Iterable[str]] = [args.paths]
+    failures = args.list_failures
     if args.files_from is not None:
-        roots.append(_read_list(args.files_from_stream, b"\n"))
+        stream = args.files_from_stream
+        roots.append(_read_list(stream, b"\n", "--files-from", args.files_from, failures))
     if args.files0_from is not None:
-        roots.append(_read_list(args.files0_from_stream, b"\0"))
+        stream = args.files0_from_stream
+        roots.append(_read_list(stream, b"\0", "--files0-from", args.files0_from, failures))
     if not args.paths and args.files_from is None and args.files0_from is None:
         roots = [["."]]
     return (root for group in roots for root in group)
@@ -352,6 +378,7 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(str(exc))
     # Last: a file list that is opened must be closed, and a usage error above exits.
     args.files_from_stream = args.files0_from_stream = None
+    args.list_failures = []
     if args.files_from is not None:
         args.files_from_stream = _open_list(parser, args.files_from, "--files-from")
     if args.files0_from is not None:
@@ -595,9 +622,11 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
             _write_report(report, args, sys.stderr)
         except OSError:
             _drop(sys.stderr)
+    for failed in args.list_failures:
+        _say(failed.message)
     if report.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if report.totals.errors else EXIT_OK
+    return EXIT_FAILED if report.totals.errors or args.list_failures else EXIT_OK
 
 
 def _write_report(report: Report, args: argparse.Namespace, stream: TextIO) -> None:
