@@ -1,7 +1,12 @@
 """The ``linetally`` command: the only place that prints, draws or exits.
 
 Exit status: 0 when no file failed (skipped files are fine), 1 when any file
-failed or broke ``--max-lines``, 2 for a usage error, 130 after Ctrl-C.
+failed or broke ``--max-lines`` (or the result could not be written), 2 for a
+usage error, 130 after Ctrl-C.
+
+A bad argument is a usage error: one line on stderr, no traceback, nothing
+counted. An option is applied or refused, never silently ignored (see
+``_refuse`` for the combinations refused, and why).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ examples:
   linetally --format json . | jq .totals
   linetally --demo                   watch the tutorial's files being counted
 
+options and paths may come in any order; -- ends the options.
 exit status: 0 no file failed, 1 a file failed, 2 usage error, 130 interrupted
 """
 

@@ -17,12 +17,10 @@ the user names explicitly, such as ``linetally build/``.)
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import re
 import stat
 from array import array
-from bisect import bisect_left
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -526,39 +524,64 @@ class _DirRoot:
         return real == self.real or real.startswith(self.real.rstrip("/") + "/")
 
 
-class _Inodes:
-    """The inode numbers of the file roots met so far: about 8 bytes each.
+_MIX: Final = 0x9E3779B97F4A7C15
+"""Multiplier that spreads inode numbers over the table (numbers made together are close)."""
 
-    Looked up by ``os.DirEntry.inode()``, which costs no system call, so a
-    walk finds a file named before it without a stat per file. New numbers
-    wait in a small set and are merged into a sorted array as it grows.
+
+class _Inodes:
+    """The inode numbers of the file roots met so far, as an open-addressing hash table.
+
+    One flat ``array`` of 8-byte slots (at most half full): 16 to 32 bytes per
+    file root, and no Python object per number, so a long file list leaves no
+    scattered small objects behind. Looked up with ``os.DirEntry.inode()``,
+    which costs no system call, so a walk finds a file named before it without
+    a stat per file. Slot value 0 is "empty"; inode 0 is kept apart.
     """
 
-    __slots__ = ("_limit", "_recent", "_sorted")
+    __slots__ = ("_count", "_mask", "_slots", "_zero")
 
     def __init__(self) -> None:
-        self._sorted = array("Q")
-        self._recent: set[int] = set()
-        self._limit = 1024
+        self._slots = array("Q", bytes(8 * 64))
+        self._mask = 63
+        self._count = 0
+        self._zero = False
+
+    def _find(self, ino: int) -> int:
+        """The slot holding ``ino``, or the empty slot where it would go."""
+        slots, mask = self._slots, self._mask
+        at = ((ino * _MIX) >> 29) & mask
+        while True:
+            value = slots[at]
+            if value == ino or value == 0:
+                return at
+            at = (at + 1) & mask
 
     def add(self, ino: int) -> None:
-        recent = self._recent
-        recent.add(ino)
-        if len(recent) >= self._limit:
-            # A name given again may sit in both: keep one of each.
-            merged = sorted(itertools.chain(self._sorted, recent))
-            self._sorted = array("Q", [ino for ino, _ in itertools.groupby(merged)])
-            self._recent = set()
-            self._limit = max(1024, len(self._sorted) // 2)
+        if ino == 0:
+            self._zero = True
+            return
+        at = self._find(ino)
+        if self._slots[at] == 0:
+            self._slots[at] = ino
+            self._count += 1
+            if self._count * 2 > self._mask:
+                self._grow()
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("Q", bytes(16 * len(old)))
+        self._mask = len(self._slots) - 1
+        for value in old:
+            if value:
+                self._slots[self._find(value)] = value
 
     def __contains__(self, ino: int) -> bool:
-        if ino in self._recent:
-            return True
-        at = bisect_left(self._sorted, ino)
-        return at < len(self._sorted) and self._sorted[at] == ino
+        if ino == 0:
+            return self._zero
+        return self._slots[self._find(ino)] == ino
 
     def __bool__(self) -> bool:
-        return bool(self._recent or self._sorted)
+        return bool(self._count or self._zero)
 
 
 class _Seen:
