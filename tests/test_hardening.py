@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import linetally
 from linetally import Status
@@ -279,7 +281,6 @@ REFUSED = [
     (["--summary", "--top", "2"], "--top"),
     (["--summary", "--sort", "lines"], "--sort"),
     (["--summary", "--reverse"], "--reverse"),
-    (["--summary", "--format", "json", "--top", "1"], "--top"),
     (["-q", "-v"], "--verbose"),
     (["-q", "--traceback"], "--traceback"),
     (["--fail-fast", "--on-error", "continue"], "--fail-fast"),
@@ -325,6 +326,15 @@ def test_summary_adds_a_summary_object_to_json(tmp_path: Path) -> None:
             {"min": 8, "max": 15, "files": 2},
         ],
     }
+
+
+def test_summary_in_json_with_sort_and_top(tmp_path: Path) -> None:
+    for i in range(1, 4):
+        (tmp_path / f"{i}.txt").write_text("x\n" * i)
+    r = run_cli("--format", "json", "--summary", "--top", "2", "--sort", "path", ".", cwd=tmp_path)
+    d = doc(r)
+    assert [f["path"] for f in d["files"]] == ["./2.txt", "./3.txt"]
+    assert (d["summary"]["files"], d["summary"]["max"]) == (3, 3)  # over every file
 
 
 def test_summary_of_nothing_counted(tmp_path: Path) -> None:
@@ -643,3 +653,18 @@ def test_decode_errors_from_counting_processes(tmp_path: Path) -> None:
     for r in failures:
         assert isinstance(r.error, UnicodeDecodeError)
         assert "in position 20:" in str(r.error)
+
+
+@given(
+    added=st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=300),
+    probes=st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=50),
+)
+def test_the_inode_table_is_a_set(added: list[int], probes: list[int]) -> None:
+    from linetally._walk import _Inodes
+
+    table = _Inodes()
+    for ino in added:
+        table.add(ino)
+    assert bool(table) == bool(added)
+    for ino in [*added, *probes, *(i + 1 for i in added if i < 2**64 - 1)]:
+        assert (ino in table) == (ino in set(added))

@@ -335,8 +335,11 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         if args.format == "csv":
             parser.error("--summary has no csv form: csv is one row per file (use json or table)")
         for flag in ("--sort", "--top", "--reverse"):
-            if given[flag]:
-                parser.error(f"{flag} does not apply to --summary: it shows no rows, only totals")
+            if given[flag] and args.format == "table":
+                parser.error(
+                    f"{flag} does not apply to --summary: the table then shows no rows, "
+                    "only totals (with --format json it orders the files)"
+                )
     if args.quiet:
         for flag in ("--verbose", "--traceback"):
             if given[flag]:
