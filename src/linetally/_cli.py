@@ -77,6 +77,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _by(text: str) -> str:
+    from ._output import parse_by
+
+    try:
+        return parse_by(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the options)."""
     p = _Parser(
@@ -163,6 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="pause S seconds per line, to watch (demo pacing)",
     )
+    cnt.add_argument(
+        "--languages",
+        action="store_true",
+        help="detect each file's language and count its code, comment and blank lines (as tokei)",
+    )
+    cnt.add_argument(
+        "--docstrings",
+        choices=("code", "comment"),
+        default="code",
+        help="with --languages: Python doc strings are code (default, as tokei) or comments",
+    )
     out = p.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -182,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--summary", action="store_true", help="only totals and the distribution of lines per file"
+    )
+    out.add_argument(
+        "--by",
+        type=_by,
+        metavar="KEY",
+        help="totals per language, extension, directory or directory:DEPTH",
+    )
+    out.add_argument(
+        "--files",
+        action="store_true",
+        help="with --languages or --by: list each file under its group",
     )
     out.add_argument(
         "-v",
@@ -283,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_usage(parser, args)
+    if args.by is not None and args.by.startswith("language"):
+        args.languages = True
     previous = signal.getsignal(signal.SIGINT)
     try:
         return _main(args)
@@ -334,6 +367,8 @@ def _main(args: argparse.Namespace) -> int:
             delay=args.delay or 0.0,
             keep_results=args.format != "jsonl",
             processes=args.processes,
+            languages=args.languages,
+            docstrings=args.docstrings,
         )
         entries = walk(
             _roots(args),
@@ -379,8 +414,9 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                 from ._output import jsonl_line
 
                 write = sys.stdout.write
+                languages = bool(args.languages)
                 async for result in results:
-                    write(jsonl_line(result))
+                    write(jsonl_line(result, languages))
             else:
                 async for _ in results:
                     pass
