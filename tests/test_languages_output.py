@@ -232,3 +232,23 @@ def test_bad_by_is_a_usage_error(tree: Path, value: str) -> None:
     assert r.out == ""
     assert "--by" in r.err
     assert len(r.err.splitlines()) == 1
+
+
+def test_live_view_shows_running_language_totals() -> None:
+    from linetally._render import live_view
+
+    from .test_render import lines_of, snapshot
+
+    languages = (
+        ("Python", linetally.LanguageTotals(3, 1200, 900, 200, 100)),
+        ("unknown", linetally.LanguageTotals(1, 40)),
+    )
+    snap = snapshot(active=(linetally.Row("a.py", 10, 1),), languages=languages)
+    out = lines_of(live_view(snap, width=100, height=3), width=100)
+    # Room for the language line and the overall line: the rows give way first.
+    assert len(out) == 3
+    assert out[0].startswith("a.py")
+    assert out[1] == "Python 1,200 (900 code) · unknown 40"
+    assert "files" in out[2]
+    plain = lines_of(live_view(snapshot(), width=100, height=3), width=100)
+    assert not any("code" in line for line in plain)
