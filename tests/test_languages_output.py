@@ -244,8 +244,8 @@ def test_live_view_shows_running_language_totals() -> None:
         ("unknown", linetally.LanguageTotals(1, 40)),
     )
     snap = snapshot(active=(linetally.Row("a.py", 10, 1),), languages=languages)
-    out = lines_of(live_view(snap, width=100, height=3), width=100)
-    # Room for the language line and the overall line: the rows give way first.
+    out = lines_of(live_view(snap, width=100, height=4), width=100)
+    # One row, the language line and the overall line: the rows give way first.
     assert len(out) == 3
     assert out[0].startswith("a.py")
     assert out[1] == "Python 1,200 (900 code) · unknown 40"
