@@ -150,7 +150,7 @@ class _Syntax:
         self._noctx: dict[bool, re.Pattern[bytes]] = {}
         self._string: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._comment: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
-        self._comment_line: dict[bool, re.Pattern[bytes] | None] = {}
+        self._kinds: dict[bool, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
         self.pairs = {s: e for s, e in self.multi[::-1]}
         self.multi_ends = {e: [s for s, e2 in self.multi if e2 == e] for _, e in self.multi}
 
@@ -248,13 +248,17 @@ class _Syntax:
             b"(?:" + _class(stop, negate=True) + b"++|" + b"|".join(alts) + b")*+" + re.escape(end)
         )
 
-    def comment_lines(self, treat: bool) -> re.Pattern[bytes] | None:
-        """Matches a plain line that counts as a comment (tokei's "whole line is comment")."""
-        if treat in self._comment_line:
-            return self._comment_line[treat]
-        multi = [re.escape(s) + rb"[^\n]*" + re.escape(e) + _HWS + rb"*\n" for s, e in self.multi]
+    def line_kinds(self, treat: bool) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+        """Blank lines (group 1 unset) and comment lines (group 1 non-empty), found by the line
+        break before them (a literal first byte: the search runs at memchr speed), and the
+        same for a line at the start of the buffer."""
+        got = self._kinds.get(treat)
+        if got is not None:
+            return got
+        end = _HWS + rb"*(?=\n)"
+        multi = [re.escape(s) + rb"[^\n]*" + re.escape(e) + end for s, e in self.multi]
         if treat:
-            lc = b"(?:" + _alt(self.line_comments) + rb")[^\n]*" if self.line_comments else b""
+            lc = b"(?:(?:" + _alt(self.line_comments) + rb")[^\n]*)?" if self.line_comments else b""
             multi += [
                 re.escape(s)
                 + b"(?:(?!"
@@ -263,24 +267,25 @@ class _Syntax:
                 + re.escape(e)
                 + _HWS
                 + b"*"
-                + (b"(?:" + lc + b")?" if lc else b"")
-                + rb"\n"
+                + lc
+                + rb"(?=\n)"
                 for s, e in self.doc_quotes
             ]
-        lcs = [re.escape(c) + rb"[^\n]*\n" for c in self.line_comments]
-        rx: re.Pattern[bytes] | None = None
-        if not self.fortran and (lcs or multi):
-            rx = re.compile(b"^" + _HWS + b"*(?:" + b"|".join(lcs + multi) + b")", re.M)
-        elif lcs or multi:
+        lcs = [re.escape(c) for c in self.line_comments]
+        if self.literate:
+            body = _HWS + b"*+(?:(?=\n)|([^\n]))"
+        elif not self.fortran:
+            body = _HWS + b"*+(?:(?=\n)|(" + b"|".join([*lcs, *multi] or [b"(?!)"]) + b"))"
+        else:
             # Fortran: a line comment counts only from the first column, unless tokei looks
             # at the whole line (it has important syntax), which it trims first.
             imp = self.important.pattern if self.important else b"(?!)"
             alts = list(lcs)
-            alts += [_HWS + b"+(?=[^\n]*(?:" + imp + b"))" + c for c in lcs]
+            alts += [_HWS + b"+(?=[^\n]*(?:" + imp + b"))(?:" + c + b")" for c in lcs]
             alts += [_HWS + b"*" + c for c in multi]
-            rx = re.compile(b"^(?:" + b"|".join(alts) + b")", re.M)
-        self._comment_line[treat] = rx
-        return rx
+            body = b"(?:" + _HWS + b"*(?=\n)|(" + b"|".join(alts or [b"(?!)"]) + b"))"
+        got = self._kinds[treat] = (re.compile(b"\n" + body), re.compile(body))
+        return got
 
     def scanner(self, vflag: bool) -> tuple[re.Pattern[bytes], list[_Token]]:
         """The next token in plain mode (one group per token, in tokei's precedence)."""
@@ -372,11 +377,8 @@ class _Syntax:
             return any(trimmed.startswith(s) for s in self.multi_ends.get(stack[-1], ()))
         if treat and self.doc_quotes:
             # beyond tokei: a doc string opened and closed on its own line is a comment too
-            rx = self.comment_lines(True)
-            return (
-                rx is not None
-                and rx.match(line if line.endswith(b"\n") else line + b"\n") is not None
-            )
+            m = self.line_kinds(True)[1].match(line if line.endswith(b"\n") else line + b"\n")
+            return m is not None and m.group(1) is not None
         return False
 
     def bulk(self, data: bytes, a: int, b: int, out: Counts, treat: bool) -> None:
@@ -384,12 +386,15 @@ class _Syntax:
         if a >= b:
             return
         lines = data.count(b"\n", a, b)
-        blanks = len(_BLANK.findall(data, a, b))
-        if self.literate:
-            comments = lines - blanks
+        after_break, at_start = self.line_kinds(treat)
+        if a == 0:
+            first = at_start.match(data, 0, b)
+            kinds = [] if first is None else [first.group(1) or b""]
+            kinds += after_break.findall(data, 0, b)
         else:
-            rx = self.comment_lines(treat)
-            comments = len(rx.findall(data, a, b)) if rx is not None else 0
+            kinds = after_break.findall(data, a - 1, b)
+        blanks = kinds.count(b"")  # an unset group: a blank line
+        comments = len(kinds) - blanks
         out.blanks += blanks
         out.comments += comments
         out.code += lines - blanks - comments
@@ -787,7 +792,7 @@ def classify_detailed(
         return Counts()
     text = _normalise(raw)
     counts = _parse(text, language or "", docstrings == "comment")
-    _fit(counts, lines, notebook=language == "Jupyter Notebooks")
+    _fit(counts, lines)
     return counts
 
 
@@ -806,7 +811,7 @@ def classify(
     notebook's cells) are included in the file's totals, as tokei's summary does. Where
     tokei's own totals are not the file's lines the difference is settled here: a line it
     leaves out (a blank line trimmed from an embedded block; a notebook's JSON lines
-    outside its cells) counts as blank (for a notebook, as code), and a line it counts twice
+    outside its cells' sources) counts as blank, and a line it counts twice
     (a ``<script>`` and ``</script>`` on one line) is taken off the code. A lone ``\\r`` ends
     a line here, where tokei only splits at ``\\n``. Never raises for any bytes.
     """
@@ -814,13 +819,10 @@ def classify(
     return c.code, c.comments, c.blanks
 
 
-def _fit(counts: Counts, lines: int, *, notebook: bool) -> None:
+def _fit(counts: Counts, lines: int) -> None:
     diff = lines - (counts.code + counts.comments + counts.blanks)
     if diff > 0:
-        if notebook:
-            counts.code += diff
-        else:
-            counts.blanks += diff
+        counts.blanks += diff
     elif diff < 0:
         extra = -diff
         for attr in ("code", "blanks", "comments"):
