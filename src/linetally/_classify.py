@@ -180,41 +180,37 @@ class _Syntax:
         return rx
 
     def _plain_source(self, vflag: bool) -> bytes:
-        starts: list[bytes] = []  # raw token starts seen so far (higher precedence)
-        alts: list[bytes] = []
-        firsts: set[int] = set()
-        esc = self._esc()
-
-        def guard() -> bytes:
-            return b"(?!" + _alt(starts) + b")" if starts else b""
-
+        # Tokens in precedence order: (first byte, rest of the token as a pattern, what to
+        # consume after it, or None where the regex must stop: a construct left open).
+        toks: list[tuple[int, bytes, bytes | None]] = []
         if not vflag:
-            alts.append(esc)
-            firsts.add(ord("\\"))
-            starts.append(b"\\\\")
-            starts += [b"\\" + q for q in self.quote_starts]
-        for c in self.ctx:
-            starts.append(c)
-            firsts.add(c[0])
+            toks.append((ord("\\"), rb"\\", b""))
+            if self.quote_starts:
+                toks.append((ord("\\"), b"(?=" + _alt(self.quote_starts) + rb")[\s\S]", b""))
+        toks += [(c[0], re.escape(c[1:]), None) for c in self.ctx]
         for _, s, e, _doc, verb in self.quotes:
-            firsts.add(s[0])
-            if verb == vflag:
-                alts.append(guard() + re.escape(s) + self._inline_string(e, verb))
-            starts.append(s)
+            inline = self._inline_string(e, verb) if verb == vflag else None
+            toks.append((s[0], re.escape(s[1:]), inline))
         for s, e in self.multi:
-            firsts.add(s[0])
-            body = self._inline_comment(e, vflag)
-            if body is not None:
-                alts.append(guard() + re.escape(s) + body)
-            starts.append(s)
-        for c in self.line_comments:
-            firsts.add(c[0])
-            alts.append(guard() + re.escape(c) + rb"[^\n]*+")
-            starts.append(c)
-        if not firsts:
+            toks.append((s[0], re.escape(s[1:]), self._inline_comment(e, vflag)))
+        toks += [(c[0], re.escape(c[1:]), rb"[^\n]*+") for c in self.line_comments]
+        if not toks:
             return rb"[\s\S]*+"
-        other = b"(?!" + _alt(starts) + b")" + _class(firsts)
-        return b"(?:" + b"|".join([_class(firsts, negate=True) + b"++", *alts, other]) + b")*+"
+        groups: list[bytes] = []
+        firsts = sorted({t[0] for t in toks})
+        for first in firsts:
+            mine = [t for t in toks if t[0] == first]
+            alts: list[bytes] = []
+            before: list[bytes] = []
+            for _, rest, consume in mine:
+                if consume is not None:
+                    guard = b"(?!" + b"|".join(before) + b")" if before else b""
+                    alts.append(guard + rest + consume)
+                before.append(rest)
+            alts.append(b"(?!" + b"|".join(before) + b")")  # not a token: a plain byte
+            groups.append(re.escape(bytes([first])) + b"(?:" + b"|".join(alts) + b")")
+        run = _class(set(firsts), negate=True) + b"++"
+        return b"(?:" + b"|".join([run, *groups]) + b")*+"
 
     def _inline_string(self, end: bytes, verbatim: bool) -> bytes:
         stop = {end[0], ord("\n")}
