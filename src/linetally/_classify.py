@@ -466,34 +466,38 @@ class _Run:
         syn, data, n, out = self.syn, self.data, self.n, self.out
         pos = 0
         while pos < n:
-            if self.quote is None and not self.stack:
-                if pos == 0 or data[pos - 1] == 10:
-                    m = syn.plain(self.qverb).match(data, pos)
-                    stop = m.end() if m else pos  # it always matches
-                    if stop >= n:
-                        syn.bulk(data, pos, n, out, self.treat)
-                        return
-                    j = data.rfind(b"\n", pos, stop)
-                    ls = pos if j < 0 else j + 1
-                    if syn.family == "rust" and data.startswith((b"///", b"//!"), stop):
-                        ls = self._rust_backup(pos, ls, stop)
-                    syn.bulk(data, pos, ls, out, self.treat)
-                    pos = ls
-                le = data.index(b"\n", pos) + 1
-                if not data[pos:le].strip(_WS):
-                    out.blanks += 1
-                    pos = le
-                    continue
-                if not syn.is_full(data, pos, le):
-                    if syn.simple_is_comment(data[pos:le]):
-                        out.comments += 1
-                    else:
-                        out.code += 1
-                    pos = le
-                    continue
-                pos = self._line(pos, le, pos, started=False)
-            else:
+            if self.quote is not None or self.stack:
                 pos = self._inside(pos)
+                continue
+            start = pos
+            if pos == 0 or data[pos - 1] == 10:
+                m = syn.plain(self.qverb).match(data, pos)
+                stop = m.end() if m else pos  # it always matches
+                if stop >= n:
+                    syn.bulk(data, pos, n, out, self.treat)
+                    return
+                j = data.rfind(b"\n", pos, stop)
+                ls = pos if j < 0 else j + 1
+                # the line up to `stop` is plain code: scanning can start at `stop`
+                start = stop
+                if syn.family == "rust" and data.startswith((b"///", b"//!"), stop):
+                    start = ls = self._rust_backup(pos, ls, stop)
+                syn.bulk(data, pos, ls, out, self.treat)
+                pos = ls
+                if syn.family != "html":
+                    le = data.index(b"\n", pos) + 1
+                    pos = self._line(pos, le, start, started=False)
+                    continue
+            le = data.index(b"\n", pos) + 1
+            if not data[pos:le].strip(_WS):
+                out.blanks += 1
+                pos = le
+            elif not syn.is_full(data, pos, le):
+                out.comments += syn.simple_is_comment(data[pos:le])
+                out.code += not syn.simple_is_comment(data[pos:le])
+                pos = le
+            else:
+                pos = self._line(pos, le, start, started=False)
 
     def _rust_backup(self, pos: int, ls: int, stop: int) -> int:
         """Where tokei's Rust doc-comment check can fire first: the line before, if full."""
