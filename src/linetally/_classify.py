@@ -486,7 +486,10 @@ class _Run:
                 pos = ls
                 if syn.family != "html":
                     le = data.index(b"\n", pos) + 1
-                    pos = self._line(pos, le, start, started=False)
+                    if start == stop and self._opens(ls, le, stop):
+                        pos = le
+                    else:
+                        pos = self._line(pos, le, start, started=False)
                     continue
             le = data.index(b"\n", pos) + 1
             if not data[pos:le].strip(_WS):
@@ -498,6 +501,28 @@ class _Run:
                 pos = le
             else:
                 pos = self._line(pos, le, start, started=False)
+
+    def _opens(self, ls: int, le: int, stop: int) -> bool:
+        """If the plain-code regex stopped at a string or comment that it would have
+        consumed had it closed on this line, enter it and count the line: True."""
+        syn = self.syn
+        rx, toks = syn.scanner(self.qverb)
+        m = rx.match(self.data, stop)
+        if m is None or m.lastindex is None:
+            return False
+        kind, _s, e, doc, verb = toks[m.lastindex - 1]
+        if kind == _QUOTE and verb == self.qverb:
+            self.quote, self.qdoc, self.qverb = e, doc, verb
+        elif kind == _MULTI and not syn.pushable:
+            self.stack.append(e)
+        else:
+            return False
+        line = self.data[ls:le]
+        if syn.line_is_comment(line, self.quote, self.qdoc, self.stack, False, self.treat):
+            self.out.comments += 1
+        else:
+            self.out.code += 1
+        return True
 
     def _rust_backup(self, pos: int, ls: int, stop: int) -> int:
         """Where tokei's Rust doc-comment check can fire first: the line before, if full."""
@@ -776,7 +801,10 @@ def _normalise(data: bytes) -> bytes:
 
 
 def classify_detailed(
-    data: bytes | bytearray | memoryview, language: str | None, *, docstrings: Docstrings = "code"
+    data: bytes | bytearray | memoryview | str,
+    language: str | None,
+    *,
+    docstrings: Docstrings = "code",
 ) -> Counts:
     """:func:`classify`, with the lines counted in embedded languages broken out.
 
@@ -784,7 +812,7 @@ def classify_detailed(
     JavaScript of an HTML ``<script>``, the Markdown of Rust doc comments, a notebook's
     cells) to the part of the totals counted as that language.
     """
-    raw = bytes(data)
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     lines = count_lines(raw)
     if docstrings not in DOCSTRINGS:
         raise ValueError(f"docstrings must be 'code' or 'comment', not {docstrings!r}")
@@ -797,7 +825,10 @@ def classify_detailed(
 
 
 def classify(
-    data: bytes | bytearray | memoryview, language: str | None, *, docstrings: Docstrings = "code"
+    data: bytes | bytearray | memoryview | str,
+    language: str | None,
+    *,
+    docstrings: Docstrings = "code",
 ) -> tuple[int, int, int]:
     """``(code, comments, blanks)`` for a file's bytes in ``language``, as tokei counts them.
 
@@ -806,6 +837,7 @@ def classify(
     counts Python-style doc strings (``\"\"\"...\"\"\"`` that start a line, one-line ones
     too) as comments; tokei and the default count them as code.
 
+    ``data`` may be text (a file decoded from UTF-16, say): it is classified as UTF-8.
     The three always add up to the file's lines as :func:`count_lines` counts them. Lines
     in an embedded language (a Markdown fence, an HTML ``<script>``, a Rust doc comment, a
     notebook's cells) are included in the file's totals, as tokei's summary does. Where
