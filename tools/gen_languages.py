@@ -1,6 +1,7 @@
 """Generate ``src/linetally/_langdata.py`` from tokei's ``languages.json``.
 
-Usage: ``python tools/gen_languages.py PATH/TO/languages.json [OUTPUT]``
+Usage: ``python tools/gen_languages.py PATH/TO/languages.json [OUTPUT]``, then
+``ruff format src/linetally/_langdata.py``.
 
 tokei (https://github.com/XAMPPRocky/tokei, MIT OR Apache-2.0) keeps its language table as
 JSON whose token values are Rust string-literal bodies (``\\"`` is ``"``). This script
