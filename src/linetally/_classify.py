@@ -38,6 +38,7 @@ Docstrings = Literal["code", "comment"]
 _WS = b" \t\n\x0b\x0c\r"
 _WS_CLASS = rb"[ \t\n\x0b\x0c\r]"
 _HWS = rb"[ \t\x0b\x0c\r]"
+_TEXT_AHEAD = rb"(?=[^\n]*[^ \t\n\x0b\x0c\r])"
 _BLANK = re.compile(rb"^" + _HWS + rb"*\n", re.M)
 _LINE_END = re.compile(rb"\n")
 
@@ -252,7 +253,11 @@ class _Syntax:
         if got is not None:
             return got
         end = _HWS + rb"*(?=\n)"
-        multi = [re.escape(s) + rb"[^\n]*" + re.escape(e) + end for s, e in self.multi]
+        multi = [
+            re.escape(s) + rb"[^\n]*" + re.escape(e) + end
+            for s, e in self.multi
+            if e[-1] not in _WS  # a trimmed line never ends with it
+        ]
         if treat:
             lc = b"(?:(?:" + _alt(self.line_comments) + rb")[^\n]*)?" if self.line_comments else b""
             multi += [
@@ -267,7 +272,8 @@ class _Syntax:
                 + rb"(?=\n)"
                 for s, e in self.doc_quotes
             ]
-        lcs = [re.escape(c) for c in self.line_comments]
+        # a token that ends in a space is inside the trimmed line only if text follows
+        lcs = [re.escape(c) + (_TEXT_AHEAD if c[-1] in _WS else b"") for c in self.line_comments]
         if self.literate:
             body = _HWS + b"*+(?:(?=\n)|([^\n]))"
         elif not self.fortran:
@@ -337,12 +343,16 @@ class _Syntax:
 
     def is_full(self, data: bytes, ls: int, le: int) -> bool:
         """Whether tokei looks at this line position by position (important syntax)."""
-        return self.important is not None and self.important.search(data, ls, le) is not None
+        # tokei looks at the trimmed line: a token ending in a space (Forth's "( ") at the
+        # end of a line does not count
+        if self.important is None:
+            return False
+        return self.important.search(data[ls:le].strip(_WS)) is not None
 
     def simple_is_comment(self, line: bytes) -> bool:
         if self.literate:
             return True
-        text = line if self.fortran else line.lstrip(_WS)
+        text = line if self.fortran else line.strip(_WS)
         return text.startswith(self.line_comments) if self.line_comments else False
 
     def line_is_comment(
@@ -484,8 +494,8 @@ class _Run:
                     start = ls = self._rust_backup(pos, ls, stop)
                 syn.bulk(data, pos, ls, out, self.treat)
                 pos = ls
-                if syn.family != "html":
-                    le = data.index(b"\n", pos) + 1
+                le = data.index(b"\n", pos) + 1
+                if syn.is_full(data, pos, le):
                     if start == stop and self._opens(ls, le, stop):
                         pos = le
                     else:
@@ -496,8 +506,10 @@ class _Run:
                 out.blanks += 1
                 pos = le
             elif not syn.is_full(data, pos, le):
-                out.comments += syn.simple_is_comment(data[pos:le])
-                out.code += not syn.simple_is_comment(data[pos:le])
+                if syn.simple_is_comment(data[pos:le]):
+                    out.comments += 1
+                else:
+                    out.code += 1
                 pos = le
             else:
                 pos = self._line(pos, le, start, started=False)
