@@ -316,6 +316,11 @@ def _count_chunks(
     lines = counter.lines
     job.lines = lines
     if settings.languages:
+        if first:  # an empty file still has a language
+            from ._languages import detect
+
+            language = detect(job.path, b"")
+            kept = [] if language is not None else None
         job.classified = _classify(kept, language, text_codec, settings.docstrings, lines)
     if settings.max_lines is not None and lines > settings.max_lines:
         raise TooManyLines(job.path, lines, settings.max_lines)
