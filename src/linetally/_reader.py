@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
@@ -87,7 +88,7 @@ class ReadSettings:
     max_lines: int | None = None
     delay: float = 0.0
     languages: bool = False
-    docstrings: str = "code"
+    docstrings: Literal["code", "comment"] = "code"
 
 
 class Job:
@@ -335,7 +336,7 @@ def _classify(
     kept: list[bytes] | None,
     language: str | None,
     text_codec: str | None,
-    docstrings: str,
+    docstrings: Literal["code", "comment"],
     lines: int,
 ) -> Classified:
     if kept is None or language is None:
