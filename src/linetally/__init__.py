@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._api import CountOptions, count, count_async, iter_results
     from ._engine import Options, Run
     from ._errors import BinaryFileError, LinetallyError, TooManyLines
-    from ._model import FileResult, Report, Row, Snapshot, Status, Totals
+    from ._model import FileResult, LanguageTotals, Report, Row, Snapshot, Status, Totals
     from ._walk import Entry, walk
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "CountOptions",
     "Entry",
     "FileResult",
+    "LanguageTotals",
     "LinetallyError",
     "Options",
     "Report",
@@ -58,6 +59,7 @@ _WHERE = {
     "LinetallyError": "_errors",
     "TooManyLines": "_errors",
     "FileResult": "_model",
+    "LanguageTotals": "_model",
     "Report": "_model",
     "Row": "_model",
     "Snapshot": "_model",

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from typing import TypedDict, Unpack
 
-from ._engine import BinaryPolicy, Input, OnError, Options, Run
+from ._engine import BinaryPolicy, Docstrings, Input, OnError, Options, Run
 from ._model import FileResult, Report
 from ._walk import Entry
 
@@ -34,6 +34,11 @@ class CountOptions(TypedDict, total=False):
     - ``timeout``: seconds per file; a slower file fails with TimeoutError.
     - ``max_lines``: a file with more lines fails with :class:`TooManyLines`.
     - ``delay``: seconds per line, to slow the count down to watchable speed.
+    - ``languages``: also detect each file's language (as tokei does) and split
+      its lines into code, comments and blanks (``FileResult.language``,
+      ``code``, ``comments``, ``blanks``; ``Report.languages``).
+    - ``docstrings``: with ``languages``, Python doc strings count as
+      ``"code"`` (the default, as in tokei) or as ``"comment"`` (as in cloc and scc).
     """
 
     jobs: int | None
@@ -44,6 +49,8 @@ class CountOptions(TypedDict, total=False):
     timeout: float | None
     max_lines: int | None
     delay: float
+    languages: bool
+    docstrings: Docstrings
 
 
 def _not_a_path(item: object) -> TypeError:

@@ -96,6 +96,15 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _by(text: str) -> str:
+    from ._output import parse_by
+
+    try:
+        return parse_by(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the options)."""
     p = _Parser(
@@ -179,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="pause S seconds per line, to watch (demo pacing)",
     )
+    cnt.add_argument(
+        "--languages",
+        action="store_true",
+        help="detect each file's language and count its code, comment and blank lines (as tokei)",
+    )
+    cnt.add_argument(
+        "--docstrings",
+        choices=("code", "comment"),
+        help="with --languages: Python doc strings are code (default, as tokei) or comments",
+    )
     out = p.add_argument_group("output")
     out.add_argument(
         "--format",
@@ -198,6 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--summary", action="store_true", help="only totals and the distribution of lines per file"
+    )
+    out.add_argument(
+        "--by",
+        type=_by,
+        metavar="KEY",
+        help="totals per language, extension, directory or directory:DEPTH",
+    )
+    out.add_argument(
+        "--files",
+        action="store_true",
+        help="with --languages or --by: list each file under its group",
     )
     out.add_argument(
         "-v",
@@ -340,6 +370,18 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                     f"{flag} does not apply to --summary: the table then shows no rows, "
                     "only totals (with --format json it orders the files)"
                 )
+    classified = args.languages or (args.by or "").startswith("language")
+    if args.docstrings is not None and not classified:
+        parser.error("--docstrings applies only with --languages: nothing is classified without it")
+    if args.files and args.by is None and not args.languages:
+        parser.error("--files lists files under their group: it needs --languages or --by")
+    if args.files and args.format != "table":
+        parser.error(f"--files applies to the table: --format {args.format} lists every file")
+    if args.by is not None and args.format in ("jsonl", "csv"):
+        parser.error(
+            f"--by has no {args.format} form: {args.format} is one record per file "
+            "(use json or the table)"
+        )
     if args.quiet:
         for flag in ("--verbose", "--traceback"):
             if given[flag]:
@@ -414,6 +456,8 @@ def _options(args: argparse.Namespace) -> Options:
         delay=delay or 0.0,
         keep_results=args.format != "jsonl",
         processes=args.processes,
+        languages=args.languages or (args.by or "").startswith("language"),
+        docstrings=args.docstrings or "code",
     )
 
 
@@ -428,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)
     _check_usage(parser, args)
+    if args.by is not None and args.by.startswith("language"):
+        args.languages = True
     previous = signal.getsignal(signal.SIGINT)
     try:
         return _main(args)
@@ -546,9 +592,10 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                 from ._output import jsonl_line
 
                 write = sys.stdout.write
+                languages = bool(args.languages)
                 try:
                     async for result in results:
-                        write(jsonl_line(result))
+                        write(jsonl_line(result, languages))
                 except BrokenPipeError:
                     raise
                 except OSError as exc:

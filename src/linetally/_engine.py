@@ -28,7 +28,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import CANCELLED_AFTER_FAILURE, LinetallyError, TooManyLines, attach_path
-from ._model import FileResult, Report, Row, Snapshot, Status, Totals
+from ._model import (
+    FileResult,
+    LanguageTotals,
+    Report,
+    Row,
+    Snapshot,
+    Status,
+    Totals,
+    language_of,
+)
 from ._pool import ThreadPool
 from ._procs import ProcessPool
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
@@ -38,6 +47,7 @@ __all__ = ["Options", "Run", "default_jobs"]
 
 OnError = Literal["continue", "cancel"]
 BinaryPolicy = Literal["skip", "count", "error"]
+Docstrings = Literal["code", "comment"]
 PathLike = str | os.PathLike[str]
 Input = PathLike | Entry
 
@@ -49,6 +59,8 @@ _PULL = 256
 _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
 _KEEP_ROWS = 64
+_LANGUAGES = 8
+"""Languages shown in the live view's running totals."""
 _GRACE = 0.5
 
 
@@ -87,6 +99,8 @@ class Options:
     delay: float = 0.0
     keep_results: bool = True
     processes: int | None = None
+    languages: bool = False
+    docstrings: Docstrings = "code"
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -101,6 +115,8 @@ class Options:
             raise ValueError(f"timeout must be a positive number of seconds, not {self.timeout}")
         if self.max_lines is not None and self.max_lines < 0:
             raise ValueError(f"max_lines must be 0 or more, not {self.max_lines}")
+        if self.docstrings not in ("code", "comment"):
+            raise ValueError(f"docstrings must be 'code' or 'comment', not {self.docstrings!r}")
         if not 0 <= self.delay < float("inf"):
             raise ValueError(f"delay must be 0 or more seconds, not {self.delay}")
         # LookupError now, not once per file; bytes-to-bytes codecs (rot13, base64) decode no text.
@@ -121,7 +137,14 @@ class Options:
 
     def read_settings(self) -> ReadSettings:
         """The part of the options that the reading threads apply."""
-        return ReadSettings(self.encoding, self.binary, self.max_lines, self.delay)
+        return ReadSettings(
+            self.encoding,
+            self.binary,
+            self.max_lines,
+            self.delay,
+            self.languages,
+            self.docstrings,
+        )
 
 
 class Run:
@@ -155,6 +178,7 @@ class Run:
         self._finished: float | None = None
         self._used = False
         self._procs: ProcessPool | None = None
+        self._languages: dict[str, LanguageTotals] = {}
 
     # -- live state ---------------------------------------------------------
 
@@ -183,6 +207,9 @@ class Run:
             recent=tuple(_row(r) for r in reversed(self._recent)),
             largest=tuple(_row(r) for _, _, r in sorted(self._largest, reverse=True)),
             interrupted=self._interrupted,
+            languages=tuple(
+                sorted(self._languages.items(), key=lambda g: (-g[1].lines, g[0]))[:_LANGUAGES]
+            ),
         )
 
     def stop(self, *, interrupted: bool = True) -> None:
@@ -373,7 +400,7 @@ class Run:
             if outcome is None:
                 here.append(job)
             elif isinstance(outcome, tuple):
-                outcomes[job], job.size = outcome
+                outcomes[job], job.size, job.classified = outcome
             else:
                 outcomes[job] = outcome
         if here:
@@ -382,6 +409,10 @@ class Run:
 
     def _result(self, job: Job, outcome: object) -> FileResult:
         if isinstance(outcome, int):
+            if job.classified is not None:
+                return FileResult(
+                    job.path, Status.OK, outcome, job.size, None, None, *job.classified
+                )
             return FileResult(job.path, Status.OK, outcome, job.size)
         if isinstance(outcome, Skip):
             return FileResult(job.path, Status.SKIPPED, None, outcome.size, reason=outcome.reason)
@@ -409,6 +440,9 @@ class Run:
                 lines = result.lines or 0
                 self._lines += lines
                 self._bytes += result.bytes or 0
+                if self.options.languages:
+                    name = language_of(result)
+                    self._languages[name] = self._languages.get(name, _NO_LINES).add(result)
                 if len(largest) < _KEEP_ROWS:
                     heapq.heappush(largest, (lines, -index, result))
                 elif lines > largest[0][0]:
@@ -427,6 +461,9 @@ class Run:
 
 def _is_text(encoding: str) -> bool:
     return bool(getattr(codecs.lookup(encoding), "_is_text_encoding", True))
+
+
+_NO_LINES = LanguageTotals()
 
 
 def _take(source: Iterator[Input], n: int) -> list[Input]:

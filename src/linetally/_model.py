@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["FileResult", "Report", "Row", "Snapshot", "Status", "Totals"]
+__all__ = ["FileResult", "LanguageTotals", "Report", "Row", "Snapshot", "Status", "Totals"]
 
 
 class Status(enum.StrEnum):
@@ -27,6 +27,10 @@ class FileResult:
     file has its size). ``error`` holds the original exception of a failure,
     with the path on it as ``error.path`` and as a note. ``reason`` says why a
     file was skipped or cancelled.
+
+    With ``languages=True``, a counted file also has its ``language`` (tokei's
+    name, None when unknown) and, for a known language, how its lines split
+    into ``code``, ``comments`` and ``blanks`` (they add up to ``lines``).
     """
 
     path: str
@@ -35,6 +39,10 @@ class FileResult:
     bytes: int | None = None
     error: Exception | None = None
     reason: str | None = None
+    language: str | None = None
+    code: int | None = None
+    comments: int | None = None
+    blanks: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -80,6 +88,57 @@ class Totals:
         )
 
 
+UNKNOWN_LANGUAGE = "unknown"
+"""The group that counted files of no known language are listed under."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageTotals:
+    """Counts over the counted files of one language (or of any other group).
+
+    ``code``, ``comments`` and ``blanks`` add up the files whose language is
+    known; they are None for a group with none (such as ``unknown``), whose
+    lines are counted but not classified.
+    """
+
+    files: int = 0
+    lines: int = 0
+    code: int | None = None
+    comments: int | None = None
+    blanks: int | None = None
+
+    def add(self, other: FileResult | LanguageTotals) -> LanguageTotals:
+        """These totals with an ``ok`` file's counts, or another group's totals, added."""
+        files = other.files if isinstance(other, LanguageTotals) else 1
+        lines = self.lines + (other.lines or 0)
+        if other.code is None:
+            return LanguageTotals(self.files + files, lines, self.code, self.comments, self.blanks)
+        return LanguageTotals(
+            self.files + files,
+            lines,
+            (self.code or 0) + other.code,
+            (self.comments or 0) + (other.comments or 0),
+            (self.blanks or 0) + (other.blanks or 0),
+        )
+
+
+def group_totals(
+    results: Iterable[FileResult], key: Callable[[FileResult], str]
+) -> dict[str, LanguageTotals]:
+    """Add up the ``ok`` files of ``results`` by ``key``, most lines first."""
+    groups: dict[str, LanguageTotals] = {}
+    for r in results:
+        if r.status is Status.OK:
+            name = key(r)
+            groups[name] = groups.get(name, LanguageTotals()).add(r)
+    return dict(sorted(groups.items(), key=lambda g: (-g[1].lines, g[0])))
+
+
+def language_of(result: FileResult) -> str:
+    """The group a file's language puts it in (``unknown`` when none was recognised)."""
+    return result.language or UNKNOWN_LANGUAGE
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Report:
     """All results of a run, in input order (then walk order), with totals.
@@ -105,6 +164,15 @@ class Report:
     def failures(self) -> list[FileResult]:
         """The results whose status is ``error``, in input order."""
         return [r for r in self.results if r.status is Status.ERROR]
+
+    @property
+    def languages(self) -> dict[str, LanguageTotals]:
+        """Totals per language over the ``ok`` files, most lines first.
+
+        Files of no known language are under ``"unknown"``. Meaningful for a
+        run with ``languages=True``; otherwise every file is ``unknown``.
+        """
+        return group_totals(self.results, language_of)
 
     @property
     def ok(self) -> bool:
@@ -163,3 +231,6 @@ class Snapshot:
     recent: tuple[Row, ...] = ()
     largest: tuple[Row, ...] = ()
     interrupted: bool = False
+    languages: tuple[tuple[str, LanguageTotals], ...] = ()
+    """Running totals per language of the files finished so far, most lines first
+    (empty unless the run classifies languages)."""

@@ -11,13 +11,14 @@ import codecs
 import io
 import json
 import math
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, TextIO
 
 from ._errors import describe
-from ._model import FileResult, Report, Status
+from ._model import FileResult, LanguageTotals, Report, Status, group_totals, language_of
 
 __all__ = [
     "CSV_HEADER",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 CSV_HEADER = ("path", "status", "lines", "bytes", "error_type", "error_message", "reason")
+LANGUAGE_COLUMNS = ("language", "code", "comments", "blanks")
 
 _RAW = "linetally-raw"
 
@@ -80,12 +82,16 @@ def prepare_streams(*streams: object) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def json_record(r: FileResult) -> dict[str, Any]:
-    """One file as the ``files`` entries of ``--format json`` and the lines of jsonl."""
+def json_record(r: FileResult, languages: bool = False) -> dict[str, Any]:
+    """One file as the ``files`` entries of ``--format json`` and the lines of jsonl.
+
+    With ``languages`` (``--languages``), also its language and its code,
+    comment and blank lines.
+    """
     error = None
     if r.error is not None:
         error = {"type": type(r.error).__name__, "message": describe(r.error)}
-    return {
+    record = {
         "path": r.path,
         "status": r.status.value,
         "lines": r.lines,
@@ -93,6 +99,21 @@ def json_record(r: FileResult) -> dict[str, Any]:
         "error": error,
         "reason": r.reason,
     }
+    if languages:
+        record.update(_language_fields(r))
+    return record
+
+
+def _language_fields(r: FileResult) -> dict[str, Any]:
+    return {"language": r.language, "code": r.code, "comments": r.comments, "blanks": r.blanks}
+
+
+def group_record(t: LanguageTotals, classified: bool) -> dict[str, int | None]:
+    """A group's totals as JSON: files and lines, and with ``classified`` the split."""
+    record: dict[str, int | None] = {"files": t.files, "lines": t.lines}
+    if classified:
+        record.update(code=t.code, comments=t.comments, blanks=t.blanks)
+    return record
 
 
 def _dumps(obj: object) -> str:
@@ -101,12 +122,14 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=True)
 
 
-def json_text(r: FileResult) -> str:
-    """``json_record(r)`` as JSON text, written out directly for the common case.
+def json_text(r: FileResult, languages: bool = False) -> str:
+    """``json_record(r, languages)`` as JSON text, written out directly for the common case.
 
     Byte for byte what ``json.dumps`` gives, several times faster for a result
     with no error and no reason: that matters with 100,000 files.
     """
+    if languages:
+        return _dumps(json_record(r, languages))
     if r.error is None and r.reason is None:
         lines = "null" if r.lines is None else int(r.lines)
         size = "null" if r.bytes is None else int(r.bytes)
@@ -117,9 +140,9 @@ def json_text(r: FileResult) -> str:
     return _dumps(json_record(r))
 
 
-def jsonl_line(r: FileResult) -> str:
+def jsonl_line(r: FileResult, languages: bool = False) -> str:
     """One ``--format jsonl`` line, newline included."""
-    return json_text(r) + "\n"
+    return json_text(r, languages) + "\n"
 
 
 def ordered(results: Sequence[FileResult], args: argparse.Namespace) -> Sequence[FileResult]:
@@ -145,9 +168,14 @@ def write_output(report: Report, args: argparse.Namespace, out: TextIO) -> None:
         return  # already streamed, one line per file
     if fmt == "json":
         summary = distribution(report.results) if getattr(args, "summary", False) else None
-        _write_json(report, ordered(report.results, args), out, summary)
+        _write_json(report, ordered(report.results, args), out, args, summary)
     elif fmt == "csv":
-        _write_csv(ordered(report.results, args), out)
+        _write_csv(ordered(report.results, args), out, args.languages)
+    elif args.languages or args.by is not None:
+        if args.summary:
+            _write_table(report, args, out)
+            out.write("\n")
+        _write_groups(report, args, out)
     else:
         _write_table(report, args, out)
     out.flush()
@@ -190,6 +218,7 @@ def _write_json(
     report: Report,
     rows: Sequence[FileResult],
     out: TextIO,
+    args: argparse.Namespace,
     summary: dict[str, object] | None = None,
 ) -> None:
     t = report.totals
@@ -202,46 +231,145 @@ def _write_json(
         "lines": t.lines,
         "bytes": t.bytes,
     }
+    languages = bool(args.languages)
     out.write('{"files": [')
     sep = "\n  "
     for r in rows:
         out.write(sep)
-        out.write(json_text(r))
+        out.write(json_text(r, languages))
         sep = ",\n  "
     out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}')
+    if languages:
+        by_language = {k: group_record(v, True) for k, v in report.languages.items()}
+        out.write(f', "languages": {_dumps(by_language)}')
+    if args.by is not None:
+        groups = {k: group_record(v, languages) for k, v in grouped(report, args.by).items()}
+        out.write(f', "by": {_dumps(args.by)}, "groups": {_dumps(groups)}')
     if summary is not None:
         out.write(f', "summary": {_dumps(summary)}')
     out.write("}\n")
 
 
-def _write_csv(rows: Sequence[FileResult], out: TextIO) -> None:
+def _write_csv(rows: Sequence[FileResult], out: TextIO, languages: bool = False) -> None:
     """The CSV rows; on a real stdout, names go out as their raw bytes, whatever the locale."""
     import csv
 
     buffer = getattr(out, "buffer", None)
     text = io.StringIO() if buffer is not None else out
     w = csv.writer(text, lineterminator="\n")
-    w.writerow(CSV_HEADER)
+    w.writerow(CSV_HEADER + (LANGUAGE_COLUMNS if languages else ()))
     encoding = sys.getfilesystemencoding()
     for i, r in enumerate(rows):
         e = r.error
-        w.writerow(
-            [
-                r.path,
-                r.status.value,
-                "" if r.lines is None else r.lines,
-                "" if r.bytes is None else r.bytes,
-                "" if e is None else type(e).__name__,
-                "" if e is None else describe(e),
-                r.reason or "",
-            ]
-        )
+        row: list[object] = [
+            r.path,
+            r.status.value,
+            "" if r.lines is None else r.lines,
+            "" if r.bytes is None else r.bytes,
+            "" if e is None else type(e).__name__,
+            "" if e is None else describe(e),
+            r.reason or "",
+        ]
+        if languages:
+            row += ["" if v is None else v for v in (r.language, r.code, r.comments, r.blanks)]
+        w.writerow(row)
         if buffer is not None and (i % 1024 == 1023 or i == len(rows) - 1):
             assert isinstance(text, io.StringIO)
             _flush_text(text, out, buffer, encoding)
     if buffer is not None and not rows:
         assert isinstance(text, io.StringIO)
         _flush_text(text, out, buffer, encoding)
+
+
+def parse_by(text: str) -> str:
+    """Check a ``--by`` value: ``language``, ``extension``, ``directory`` or ``directory:N``."""
+    key, _, depth = text.partition(":")
+    if key not in ("language", "extension", "directory") or (
+        depth and (key != "directory" or not depth.isdigit() or int(depth) < 1)
+    ):
+        raise ValueError(
+            f"--by takes language, extension, directory or directory:DEPTH, not {text!r}"
+        )
+    return text
+
+
+def _group_key(by: str) -> Callable[[FileResult], str]:
+    key, _, depth = by.partition(":")
+    if key == "language":
+        return language_of
+    if key == "extension":
+        return _extension
+    n = int(depth) if depth else None
+
+    def directory(r: FileResult) -> str:
+        parent = os.path.dirname(r.path)
+        if not parent:
+            return "."
+        if n is not None:
+            parts = parent.split(os.sep)
+            # A path given as absolute keeps its leading "/" in the group name.
+            keep = n + 1 if parts[0] == "" else n
+            parent = os.sep.join(parts[:keep]) or os.sep
+        return parent
+
+    return directory
+
+
+def _extension(r: FileResult) -> str:
+    name = os.path.basename(r.path)
+    stem, dot, ext = name.rpartition(".")
+    return f".{ext}" if dot and stem.strip(".") else "(none)"
+
+
+def grouped(report: Report, by: str) -> dict[str, LanguageTotals]:
+    """Totals of the report's ``ok`` files per group of ``--by``, most lines first."""
+    return group_totals(report.results, _group_key(by))
+
+
+def _write_groups(report: Report, args: argparse.Namespace, out: TextIO) -> None:
+    """The table of ``--languages`` / ``--by``: a row per group, with ``--files`` its files."""
+    from . import _render
+
+    by = args.by or "language"
+    key = _group_key(by)
+    groups = grouped(report, by)
+    items = list(groups.items())
+    if args.sort == "path":
+        items.sort(key=lambda g: g[0])
+    elif args.sort in ("lines", "bytes"):
+        items.sort(key=lambda g: (g[1].lines, g[0]))
+    if args.reverse:
+        items.reverse()
+    if args.top is not None and not args.files:
+        items = sorted(items, key=lambda g: -g[1].lines)[: args.top]
+    shown = dict(items)
+    members = None
+    if args.files:
+        by_group: dict[str, list[FileResult]] = {}
+        for r in ordered([r for r in report.results if r.ok], args):
+            by_group.setdefault(key(r), []).append(r)
+        members = lambda name: by_group.get(name, [])  # noqa: E731
+    title = by.partition(":")[0]
+    classified = bool(args.languages)
+    if out.isatty():
+        from rich.console import Console
+
+        width = _width()
+        console = Console(file=out, width=width, highlight=False)
+        console.print(
+            _render.groups_table(
+                shown, title=title, classified=classified, width=width, members=members
+            )
+        )
+        return
+    # Not a terminal: a script may read it, so names are never cut.
+    lines = _render.groups_lines(
+        shown, title=title, classified=classified, width=1 << 30, members=members
+    )
+    table = _fallback(out)
+    for line in lines:
+        out.write(line if table is None else line.translate(table))
+        out.write("\n")
 
 
 def _flush_text(text: io.StringIO, out: TextIO, buffer: io.BufferedIOBase, encoding: str) -> None:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
@@ -87,12 +88,24 @@ class ReadSettings:
     binary: str = "skip"
     max_lines: int | None = None
     delay: float = 0.0
+    languages: bool = False
+    docstrings: Literal["code", "comment"] = "code"
 
 
 class Job:
     """One file in flight, shared between the event loop and a reading thread."""
 
-    __slots__ = ("deadline", "index", "lines", "path", "size", "started", "stop", "timeout")
+    __slots__ = (
+        "classified",
+        "deadline",
+        "index",
+        "lines",
+        "path",
+        "size",
+        "started",
+        "stop",
+        "timeout",
+    )
 
     def __init__(self, index: int, path: str) -> None:
         self.index = index
@@ -103,6 +116,8 @@ class Job:
         self.deadline: float | None = None
         self.timeout = 0.0
         self.started = 0.0
+        self.classified: Classified | None = None
+        """With ``languages``: (language, code, comments, blanks) once counted."""
 
     def check(self) -> None:
         """Raise if the run asked this read to stop or its time is up."""
@@ -199,7 +214,13 @@ def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) 
 
 
 def _in_ranges(fd: int, size: int, settings: ReadSettings) -> bool:
-    if _CORES < 2 or size < PARALLEL_MIN or settings.encoding or settings.delay:
+    if (
+        _CORES < 2
+        or size < PARALLEL_MIN
+        or settings.encoding
+        or settings.delay
+        or settings.languages
+    ):
         return False
     head = os.pread(fd, SNIFF_SIZE, 0)
     # BOM files are decoded, binary ones may be skipped: the sequential path knows how.
@@ -263,15 +284,24 @@ def _count_chunks(
     decoder: codecs.IncrementalDecoder | None = None
     first = True
     offset = 0
+    language: str | None = None
+    kept: list[bytes] | None = None  # the file's bytes, for classifying its lines
+    text_codec: str | None = None
     for data in chunks:
         if first:
             first = False
+            if settings.languages:
+                from ._languages import detect
+
+                language = detect(job.path, bytes(data[:SNIFF_SIZE]))
+                kept = [] if language is not None else None
             bom = detect_bom(data)
             if bom is None and looks_binary(data):
                 if settings.binary == "skip":
                     return Skip("binary")
                 if settings.binary == "error":
                     raise BinaryFileError(job.path)
+            text_codec = settings.encoding or bom
             if settings.encoding is not None:
                 decoder = codecs.getincrementaldecoder(settings.encoding)("strict")
             elif bom is not None:
@@ -279,15 +309,50 @@ def _count_chunks(
                 decoder = codecs.getincrementaldecoder(bom)("replace")
         before = counter.lines
         offset += len(data)
+        if kept is not None:
+            kept.append(bytes(data))
         counter.feed(data if decoder is None else _decode(decoder, data, offset))
         _progress(job, counter.lines - before, offset, settings.delay)
     if decoder is not None:
         counter.feed(_decode(decoder, b"", offset, final=True))
     lines = counter.lines
     job.lines = lines
+    if settings.languages:
+        if first:  # an empty file still has a language
+            from ._languages import detect
+
+            language = detect(job.path, b"")
+            kept = [] if language is not None else None
+        job.classified = _classify(kept, language, text_codec, settings.docstrings, lines)
     if settings.max_lines is not None and lines > settings.max_lines:
         raise TooManyLines(job.path, lines, settings.max_lines)
     return lines
+
+
+Classified = tuple[str | None, int | None, int | None, int | None]
+"""A file's language and its code, comment and blank lines (None when the language is unknown)."""
+
+
+def _classify(
+    kept: list[bytes] | None,
+    language: str | None,
+    text_codec: str | None,
+    docstrings: Literal["code", "comment"],
+    lines: int,
+) -> Classified:
+    if kept is None or language is None:
+        return (None, None, None, None)
+    from ._classify import classify
+
+    data = b"".join(kept)
+    if text_codec is not None and codecs.lookup(text_codec).name not in ("utf-8", "ascii"):
+        # UTF-16/32 (a BOM) or another --encoding: classify the text, as UTF-8.
+        data = data.decode(text_codec, "replace").encode("utf-8", "surrogatepass")
+    code, comments, blanks = classify(data, language, docstrings=docstrings)
+    if code + comments + blanks != lines:
+        # Counted in other units (UTF-16 code units): keep the sums true.
+        code = lines - comments - blanks
+    return (language, code, comments, blanks)
 
 
 def _progress(job: Job, added: int, offset: int, delay: float) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from rich.cells import cell_len
@@ -27,7 +27,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from ._errors import BinaryFileError, TooManyLines, describe
-from ._model import FileResult, Row, Snapshot, Status, Totals
+from ._model import FileResult, LanguageTotals, Row, Snapshot, Status, Totals
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -37,6 +37,8 @@ __all__ = [
     "display_path",
     "failure_report",
     "failure_report_lines",
+    "groups_lines",
+    "groups_table",
     "human_bytes",
     "human_count",
     "live_view",
@@ -366,7 +368,7 @@ def live_view(snap: Snapshot, *, width: int, height: int) -> RenderableType:
     elapsed time and failures. Only the rows that fit are built, so it stays
     cheap with thousands of files in flight, 20 times a second.
     """
-    rows = _pick_rows(snap, max(0, height - 2))
+    rows = _pick_rows(snap, max(0, height - (3 if snap.languages else 2)))
     names = [display_path(row.path) for row in rows]
     cells = [cell_len(name) for name in names]
     counts = [
@@ -403,8 +405,23 @@ def live_view(snap: Snapshot, *, width: int, height: int) -> RenderableType:
         if tag:
             line += [(" ", ""), (tag, tag_style)]
         lines.append(line)
+    if snap.languages:
+        lines.append(_fit_pieces(_languages_line(snap.languages), width))
     lines.append(_fit_pieces(_overall(snap), width))
     return _Lines(lambda _width: lines, width)
+
+
+def _languages_line(languages: Sequence[tuple[str, LanguageTotals]]) -> list[_Piece]:
+    """The running totals per language, most lines first: ``Python 1,234 (987 code) · ...``."""
+    pieces: list[_Piece] = []
+    for i, (name, t) in enumerate(languages):
+        if i:
+            pieces.append((" · ", _S_DIM))
+        pieces.append((display_path(name), _S_HEAD))
+        pieces.append((f" {human_count(t.lines)}", ""))
+        if t.code is not None:
+            pieces.append((f" ({human_count(t.code)} code)", _S_DIM))
+    return pieces
 
 
 # -- results table ---------------------------------------------------------------
@@ -741,3 +758,100 @@ def failure_report(results: Sequence[FileResult], *, verbose: bool = False) -> R
 def failure_report_lines(results: Sequence[FileResult], *, verbose: bool = False) -> Iterator[str]:
     """The same as :func:`failure_report`, as plain strings without newlines."""
     return _plain(_failures(results, verbose))
+
+
+# -- groups (languages, directories, extensions) ------------------------------------
+
+
+def _group_table(
+    groups: Sequence[tuple[str, LanguageTotals]],
+    members: Callable[[str], Sequence[FileResult]] | None,
+    title: str,
+    classified: bool,
+    width: int,
+) -> Iterator[_Line]:
+    numbers = ("files", "lines", "code", "comments", "blanks") if classified else ("files", "lines")
+
+    def cells(t: LanguageTotals) -> list[str]:
+        values = (t.files, t.lines, t.code, t.comments, t.blanks)[: len(numbers)]
+        return ["" if v is None else human_count(v) for v in values]
+
+    total = LanguageTotals()
+    for _, t in groups:
+        total = total.add(t)
+    rows = [(display_path(name), cells(t)) for name, t in groups]
+    file_rows: dict[str, list[tuple[str, list[str]]]] = {}
+    if members is not None:
+        for name, _ in groups:
+            file_rows[name] = [
+                (
+                    "  " + display_path(r.path),
+                    [
+                        "",
+                        human_count(r.lines or 0),
+                        *(
+                            ("" if v is None else human_count(v))
+                            for v in (r.code, r.comments, r.blanks)[: len(numbers) - 2]
+                        ),
+                    ],
+                )
+                for r in members(name)
+            ]
+    total_cells = cells(total)
+    widths = [
+        max(len(head), len(total_cells[i]), *(len(c[i]) for _, c in rows), 0)
+        for i, head in enumerate(numbers)
+    ]
+    for listed in file_rows.values():
+        for _, c in listed:
+            widths = [max(w, len(x)) for w, x in zip(widths, c, strict=True)]
+    fixed = sum(w + 2 for w in widths)
+    names = [cell_len(n) for n, _ in rows] + [
+        cell_len(n) for listed in file_rows.values() for n, _ in listed
+    ]
+    name_w = max(len(title), len("total"), *names, 0)
+    name_w = min(name_w, max(8, width - fixed))
+
+    def line(name: str, values: Sequence[str], style: str = "") -> _Line:
+        text = _fit(name, name_w, cell_len(name)) + "".join(
+            f"  {v:>{w}}" for v, w in zip(values, widths, strict=True)
+        )
+        return [(text, style)]
+
+    yield line(title, numbers, _S_HEAD)
+    for name, values in rows:
+        yield line(name, values)
+        for file_name, file_values in file_rows.get(name, ()):
+            yield line(file_name, file_values, _S_DIM)
+    yield line("total", total_cells, _S_HEAD)
+
+
+def groups_table(
+    groups: Mapping[str, LanguageTotals],
+    *,
+    title: str,
+    classified: bool,
+    width: int,
+    members: Callable[[str], Sequence[FileResult]] | None = None,
+) -> RenderableType:
+    """Totals per group (language, directory or extension), like tokei's table.
+
+    A row per group (files, lines, and with ``classified`` code, comments and
+    blanks), in the order given, then a total row; ``members``, when given,
+    lists each group's files under its row.
+    """
+    items = list(groups.items())
+    return _Lines(lambda w: _group_table(items, members, title, classified, w), width)
+
+
+def groups_lines(
+    groups: Mapping[str, LanguageTotals],
+    *,
+    title: str,
+    classified: bool,
+    width: int,
+    members: Callable[[str], Sequence[FileResult]] | None = None,
+) -> Iterator[str]:
+    """The same as :func:`groups_table`, as plain strings without newlines."""
+    items = list(groups.items())
+    return _plain(_group_table(items, members, title, classified, width))

@@ -6,9 +6,10 @@ these. Each one reads length-prefixed pickled frames on stdin: first the
 :class:`~linetally._reader.ReadSettings`, then lists of paths; for each list
 it answers with a list of outcomes, one per path:
 
-- ``(lines, size)``: counted;
+- ``(lines, size, classified)``: counted (``classified``: the language and
+  its code, comment and blank lines, with ``languages``; else None);
 - a :class:`~linetally._reader.Skip`;
-- ``(exception, size)``: the failure (OSError, ValueError, LinetallyError),
+- ``(exception, size, None)``: the failure (OSError, ValueError, LinetallyError),
   with the bytes read before it;
 - ``None``: not for a worker (not a regular file, or a big one): the parent
   counts it in a thread, with progress and the vectorised path.
@@ -65,10 +66,10 @@ def _outcome(path: str, settings: ReadSettings) -> object:
         result = count_file(job, settings)
     except _EXPECTED as exc:
         exc.__traceback__ = None
-        return (exc, job.size)
+        return (exc, job.size, None)
     if isinstance(result, Skip):
         return result
-    return (result, job.size)
+    return (result, job.size, job.classified)
 
 
 def main() -> None:
