@@ -147,10 +147,19 @@ class _Syntax:
             re.compile(_alt(sorted(set(important), key=len, reverse=True))) if important else None
         )
         self._plain: dict[bool, re.Pattern[bytes]] = {}
+        # Where the plain-code regex stops, the line has important syntax, unless the token
+        # there ends in a space (trimmed away), is a tag HTML does not count as important,
+        # or opens a verbatim string (tokei does not count those as important).
+        self.check_full = (
+            self.family == "html"
+            or bool(spec.verbatim_quotes)
+            or any(t[-1] in _WS for t in important)
+        )
         self._scan: dict[bool, tuple[re.Pattern[bytes], list[_Token]]] = {}
         self._noctx: dict[bool, re.Pattern[bytes]] = {}
         self._string: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._comment: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
+        self._string_end: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._kinds: dict[bool, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
         self.pairs = {s: e for s, e in self.multi[::-1]}
         self.multi_ends = {e: [s for s, e2 in self.multi if e2 == e] for _, e in self.multi}
@@ -327,6 +336,21 @@ class _Syntax:
             rx = self._string[key] = re.compile(src)
         return rx
 
+    def string_end(self, end: bytes, verbatim: bool) -> re.Pattern[bytes]:
+        """From inside a string to just after its end, across lines (no match: it never
+        ends)."""
+        key = (end, verbatim)
+        rx = self._string_end.get(key)
+        if rx is None:
+            stop = {end[0]} | (set() if verbatim else {ord("\\")})
+            alts = [_class(stop, negate=True) + b"++"]
+            if not verbatim:
+                alts.append(self._esc())
+            alts.append(b"(?!" + re.escape(end) + rb")[\s\S]")
+            src = b"(?:" + b"|".join(alts) + b")*+" + re.escape(end)
+            rx = self._string_end[key] = re.compile(src)
+        return rx
+
     def comment(self, end: bytes, vflag: bool) -> re.Pattern[bytes]:
         """Inside a block comment: an escape (1), the end (2), or a comment start (3...)."""
         key = (end, vflag)
@@ -495,7 +519,7 @@ class _Run:
                 syn.bulk(data, pos, ls, out, self.treat)
                 pos = ls
                 le = data.index(b"\n", pos) + 1
-                if syn.is_full(data, pos, le):
+                if not syn.check_full or syn.is_full(data, pos, le):
                     if start == stop and self._opens(ls, le, stop):
                         pos = le
                     else:
@@ -552,58 +576,51 @@ class _Run:
     def _inside(self, ls: int) -> int:
         """At a line start inside a string or comment: skip to the line where it ends."""
         data, n, syn = self.data, self.n, self.syn
-        started = bool(self.stack) or (self.treat and self.qdoc)
         comment_lines = bool(self.stack) or (self.treat and self.qdoc)
-        pos = ls
-        while True:
-            if self.quote is not None:
-                rx = syn.string(self.quote, self.qverb)
-                while True:
-                    m = rx.search(data, pos)
-                    if m is None:
-                        e = n
-                        break
-                    pos = m.end()
-                    if m.lastindex == 1:
-                        self.quote = None
+        e = n
+        if self.quote is not None:
+            m = syn.string_end(self.quote, self.qverb).match(data, ls)
+            if m is not None:
+                self.quote = None
+                e = m.end()
+        else:
+            pos = ls
+            rx = syn.comment(self.stack[-1], self.qverb)
+            while True:
+                m = rx.search(data, pos)
+                if m is None:
+                    break
+                pos = m.end()
+                g = m.lastindex
+                if g == 2:
+                    self.stack.pop()
+                    if not self.stack:
                         e = pos
                         break
-            else:
-                rx = syn.comment(self.stack[-1], self.qverb)
-                e = n
-                while True:
-                    m = rx.search(data, pos)
-                    if m is None:
-                        break
-                    pos = m.end()
-                    g = m.lastindex
-                    if g == 2:
-                        self.stack.pop()
-                        if not self.stack:
-                            e = pos
-                            break
+                    rx = syn.comment(self.stack[-1], self.qverb)
+                elif g is not None and g >= 3:
+                    tok = m.group(g)
+                    if tok in syn.pushable:
+                        self.stack.append(syn.pairs[tok])
                         rx = syn.comment(self.stack[-1], self.qverb)
-                    elif g is not None and g >= 3:
-                        tok = m.group(g)
-                        if tok in syn.pushable:
-                            self.stack.append(syn.pairs[tok])
-                            rx = syn.comment(self.stack[-1], self.qverb)
-            if e >= n:
-                inner = data.count(b"\n", ls, n)
-                if comment_lines:
-                    self.out.comments += inner
-                else:
-                    self.out.code += inner
-                return n
-            k = data.rfind(b"\n", ls, e)
-            me = ls if k < 0 else k + 1
-            inner = data.count(b"\n", ls, me)
-            if comment_lines:
-                self.out.comments += inner
+        k = data.rfind(b"\n", ls, e)
+        me = ls if k < 0 else k + 1
+        inner = data.count(b"\n", ls, n if e >= n else me)
+        if comment_lines:
+            self.out.comments += inner
+        else:
+            self.out.code += inner
+        if e >= n:
+            return n
+        le = data.index(b"\n", e) + 1
+        if data[e:le].isspace():  # nothing after the end: no need to scan
+            line = data[me:le]
+            if syn.line_is_comment(line, None, False, self.stack, comment_lines, self.treat):
+                self.out.comments += 1
             else:
-                self.out.code += inner
-            le = data.index(b"\n", e) + 1
-            return self._line(me, le, e, started=started)
+                self.out.code += 1
+            return le
+        return self._line(me, le, e, started=comment_lines)
 
     def _line(self, ls: int, le: int, pos: int, *, started: bool) -> int:
         """Scan one line from ``pos`` token by token; count it; return the next line start."""
