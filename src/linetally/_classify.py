@@ -160,8 +160,10 @@ class _Syntax:
         self._string: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._comment: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._string_end: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
+        self._comment_end: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._kinds: dict[bool, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
         self.pairs = {s: e for s, e in self.multi[::-1]}
+        self.multi_starts = tuple(s for s, _ in self.multi)
         self.multi_ends = {e: [s for s, e2 in self.multi if e2 == e] for _, e in self.multi}
 
     # -- regular expressions -------------------------------------------------------------
@@ -351,6 +353,20 @@ class _Syntax:
             rx = self._string_end[key] = re.compile(src)
         return rx
 
+    def comment_end(self, end: bytes, vflag: bool) -> re.Pattern[bytes]:
+        """From inside a comment that does not nest to just after its end, across lines."""
+        key = (end, vflag)
+        rx = self._comment_end.get(key)
+        if rx is None:
+            stop = {end[0]} | _first_bytes(self.multi_starts) | (set() if vflag else {92})
+            alts = [_class(stop, negate=True) + b"++"]
+            if not vflag:
+                alts.append(self._esc())
+            alts.append(b"(?!" + re.escape(end) + b")(?:" + _alt(self.multi_starts) + rb"|[\s\S])")
+            src = b"(?:" + b"|".join(alts) + b")*+" + re.escape(end)
+            rx = self._comment_end[key] = re.compile(src)
+        return rx
+
     def comment(self, end: bytes, vflag: bool) -> re.Pattern[bytes]:
         """Inside a block comment: an escape (1), the end (2), or a comment start (3...)."""
         key = (end, vflag)
@@ -391,18 +407,17 @@ class _Syntax:
         """tokei's verdict on a line it analysed in full."""
         if self.literate:
             return True
-        trimmed = line.strip(_WS)
         if quote is not None:
             return qdoc and treat
-        if started and any(e in line for _, e in self.doc_quotes):
+        if started:  # whatever else tokei looks at, a line begun in a comment is one
             return True
-        if self.line_comments and trimmed.startswith(self.line_comments):
+        trimmed = line.strip(_WS)
+        if trimmed.startswith(self.line_comments):
             return True
-        for s, e in self.multi:
-            if trimmed.startswith(s) and trimmed.endswith(e):
-                return True
-        if started:
-            return True
+        if trimmed.startswith(self.multi_starts):
+            for s, e in self.multi:
+                if trimmed.startswith(s) and trimmed.endswith(e):
+                    return True
         if stack:
             return any(trimmed.startswith(s) for s in self.multi_ends.get(stack[-1], ()))
         if treat and self.doc_quotes:
@@ -582,6 +597,11 @@ class _Run:
             m = syn.string_end(self.quote, self.qverb).match(data, ls)
             if m is not None:
                 self.quote = None
+                e = m.end()
+        elif not syn.pushable:
+            m = syn.comment_end(self.stack[-1], self.qverb).match(data, ls)
+            if m is not None:
+                self.stack.pop()
                 e = m.end()
         else:
             pos = ls
