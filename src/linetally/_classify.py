@@ -19,10 +19,8 @@ counts them, and ``code + comments + blanks`` always equals that count (see
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from linetally._counting import count_lines
@@ -68,15 +66,26 @@ _Token = tuple[int, bytes, bytes, bool, bool]
 """kind, start, end, is a doc string, is verbatim."""
 
 
-@dataclass(slots=True)
 class Counts:
-    """Code, comment and blank lines, with the part counted in embedded languages."""
+    """Code, comment and blank lines, with the part counted in embedded languages.
 
-    code: int = 0
-    comments: int = 0
-    blanks: int = 0
-    children: dict[str, list[int]] = field(default_factory=dict)
-    """Embedded language -> [code, comments, blanks], already included in the totals."""
+    ``children`` maps an embedded language to ``[code, comments, blanks]``, a part of the
+    totals (not added to them).
+    """
+
+    __slots__ = ("blanks", "children", "code", "comments")
+
+    def __init__(self) -> None:
+        self.code = 0
+        self.comments = 0
+        self.blanks = 0
+        self.children: dict[str, list[int]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"Counts(code={self.code}, comments={self.comments}, blanks={self.blanks}, "
+            f"children={self.children})"
+        )
 
     def add_child(self, language: str, child: Counts) -> None:
         """Add ``child``'s totals (its own children included) as lines of ``language``."""
@@ -809,6 +818,8 @@ def _lf_target(data: bytes) -> str:
 
 def _jupyter(data: bytes, treat: bool, depth: int) -> Counts:
     """tokei's notebook counts: each cell's source as Markdown or the kernel's language."""
+    import json  # only for notebooks
+
     out = Counts()
     try:
         nb = json.loads(data)
