@@ -506,7 +506,19 @@ def _parse(data: bytes, language: str, treat: bool, depth: int = 0) -> Counts:
 class _Run:
     """The state of one pass over a buffer (tokei's SyntaxCounter, driven by regexes)."""
 
-    __slots__ = ("data", "depth", "n", "out", "qdoc", "quote", "qverb", "stack", "syn", "treat")
+    __slots__ = (
+        "data",
+        "depth",
+        "first",
+        "n",
+        "out",
+        "qdoc",
+        "quote",
+        "qverb",
+        "stack",
+        "syn",
+        "treat",
+    )
 
     def __init__(self, syn: _Syntax, data: bytes, treat: bool, depth: int, out: Counts) -> None:
         self.syn = syn
@@ -519,6 +531,20 @@ class _Run:
         self.qdoc = False
         self.qverb = False  # tokei's quote_is_verbatim: outlives the string, off = escapes
         self.stack: list[bytes] = []
+        # the first match of a context regex on a line, as tokei computes once per line
+        self.first: dict[tuple[re.Pattern[bytes], int, int], re.Match[bytes] | None] = {}
+
+    def _first_match(
+        self, rx: re.Pattern[bytes], ls: int, le: int, needs: bytes = b""
+    ) -> re.Match[bytes] | None:
+        """The first match of ``rx`` on the line: once per line (a line of many tags or
+        fences would otherwise cost the line's length per tag)."""
+        key = (rx, ls, le)
+        if key not in self.first:
+            # without ``needs`` on the line the regex cannot match
+            found = not needs or self.data.find(needs, ls, le) >= 0
+            self.first[key] = rx.search(self.data, ls, le) if found else None
+        return self.first[key]
 
     def run(self) -> None:
         syn, data, n, out = self.syn, self.data, self.n, self.out
@@ -746,7 +772,7 @@ class _Run:
             out.add_child("Markdown", self._child(b"".join(md).strip(_WS), "Markdown"))
             return end
         if family == "markdown":
-            m = _MD_START.search(data, ls, le)
+            m = self._first_match(_MD_START, ls, le)
             if m is None or m.start() != i:
                 return None
             start = m.end()
@@ -765,7 +791,7 @@ class _Run:
             out.add_child(language, self._child(data[start:end_code].strip(_WS), language))
             return end_block
         if family == "lf":
-            m = _LF_START.search(data, ls, le)
+            m = self._first_match(_LF_START, ls, le)
             if m is None or m.start() != i:
                 return None
             start = m.end()
@@ -782,7 +808,7 @@ class _Run:
             (_STYLE_START, _STYLE_END, "CSS", False),
             (_TEMPLATE_START, _TEMPLATE_END, "HTML", False),
         ):
-            m = opener.search(data, ls, le)
+            m = self._first_match(opener, ls, le, b">")
             if m is None or m.start() != i:
                 continue
             start = m.end()
