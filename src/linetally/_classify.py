@@ -319,7 +319,11 @@ class _Syntax:
                 if kind == _ESC:
                     parts.append(b"(" + self._esc() + b")")
                 elif kind == _CTX and self.family == "rust":
-                    parts.append(b"(" + _WS_CLASS + b"*" + re.escape(s) + b")")
+                    # tokei fires where the rest of the file, less leading whitespace, starts
+                    # with the token: the first byte of a whitespace run (tokens never end in
+                    # whitespace, so a scan never starts inside one), or a line's start
+                    run = b"(?:(?<!" + _WS_CLASS + b")" + _WS_CLASS + b"*+|(?<![^\n])"
+                    parts.append(b"(" + run + _HWS + b"*+)" + re.escape(s) + b")")
                 else:
                     parts.append(b"(" + re.escape(s) + b")")
             got = self._scan[vflag] = (re.compile(b"|".join(parts)), toks)
