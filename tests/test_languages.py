@@ -163,6 +163,12 @@ NOTEBOOK = b"""{
         pytest.param("Rust", RUST_DOC, (2, 3, 1), id="rust-doc-markdown"),
         pytest.param("Jupyter Notebooks", NOTEBOOK, (1, 3, 4), id="notebook"),
         pytest.param("FORTRAN Legacy", b"! one\n  ! two\n", (1, 1, 0), id="fortran-column"),
+        # tokei trims a line before it looks for comment tokens: "# " alone is not Org's "# "
+        pytest.param("Org", b"# \n# note\n", (1, 1, 0), id="token-ending-in-space"),
+        pytest.param("Forth", b"( \n\nx\n", (2, 0, 1), id="opener-ending-in-space"),
+        # a verbatim opener alone does not make tokei look at the line: nothing opens
+        pytest.param("Cangjie", b"x = #'abc\nfoo\n// c\n", (2, 1, 0), id="verbatim-not-important"),
+        pytest.param("Cangjie", b'x = "a" #\'abc\nfoo\n// c\n', (3, 0, 0), id="verbatim-opens"),
         pytest.param(None, b"a\n\n b\n", (2, 0, 1), id="unknown"),
         pytest.param("No Such Language", b"// a\n", (1, 0, 0), id="unknown-name"),
         pytest.param("C", b"", (0, 0, 0), id="empty"),

@@ -19,10 +19,8 @@ counts them, and ``code + comments + blanks`` always equals that count (see
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from linetally._counting import count_lines
@@ -68,15 +66,26 @@ _Token = tuple[int, bytes, bytes, bool, bool]
 """kind, start, end, is a doc string, is verbatim."""
 
 
-@dataclass(slots=True)
 class Counts:
-    """Code, comment and blank lines, with the part counted in embedded languages."""
+    """Code, comment and blank lines, with the part counted in embedded languages.
 
-    code: int = 0
-    comments: int = 0
-    blanks: int = 0
-    children: dict[str, list[int]] = field(default_factory=dict)
-    """Embedded language -> [code, comments, blanks], already included in the totals."""
+    ``children`` maps an embedded language to ``[code, comments, blanks]``, a part of the
+    totals (not added to them).
+    """
+
+    __slots__ = ("blanks", "children", "code", "comments")
+
+    def __init__(self) -> None:
+        self.code = 0
+        self.comments = 0
+        self.blanks = 0
+        self.children: dict[str, list[int]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"Counts(code={self.code}, comments={self.comments}, blanks={self.blanks}, "
+            f"children={self.children})"
+        )
 
     def add_child(self, language: str, child: Counts) -> None:
         """Add ``child``'s totals (its own children included) as lines of ``language``."""
@@ -147,12 +156,23 @@ class _Syntax:
             re.compile(_alt(sorted(set(important), key=len, reverse=True))) if important else None
         )
         self._plain: dict[bool, re.Pattern[bytes]] = {}
+        # Where the plain-code regex stops, the line has important syntax, unless the token
+        # there ends in a space (trimmed away), is a tag HTML does not count as important,
+        # or opens a verbatim string (tokei does not count those as important).
+        self.check_full = (
+            self.family == "html"
+            or bool(spec.verbatim_quotes)
+            or any(t[-1] in _WS for t in important)
+        )
         self._scan: dict[bool, tuple[re.Pattern[bytes], list[_Token]]] = {}
         self._noctx: dict[bool, re.Pattern[bytes]] = {}
         self._string: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._comment: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
+        self._string_end: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
+        self._comment_end: dict[tuple[bytes, bool], re.Pattern[bytes]] = {}
         self._kinds: dict[bool, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
         self.pairs = {s: e for s, e in self.multi[::-1]}
+        self.multi_starts = tuple(s for s, _ in self.multi)
         self.multi_ends = {e: [s for s, e2 in self.multi if e2 == e] for _, e in self.multi}
 
     # -- regular expressions -------------------------------------------------------------
@@ -299,7 +319,11 @@ class _Syntax:
                 if kind == _ESC:
                     parts.append(b"(" + self._esc() + b")")
                 elif kind == _CTX and self.family == "rust":
-                    parts.append(b"(" + _WS_CLASS + b"*" + re.escape(s) + b")")
+                    # tokei fires where the rest of the file, less leading whitespace, starts
+                    # with the token: the first byte of a whitespace run (tokens never end in
+                    # whitespace, so a scan never starts inside one), or a line's start
+                    run = b"(?:(?<!" + _WS_CLASS + b")" + _WS_CLASS + b"*+|(?<![^\n])"
+                    parts.append(b"(" + run + _HWS + b"*+)" + re.escape(s) + b")")
                 else:
                     parts.append(b"(" + re.escape(s) + b")")
             got = self._scan[vflag] = (re.compile(b"|".join(parts)), toks)
@@ -325,6 +349,35 @@ class _Syntax:
             if not verbatim:
                 src += b"|(" + self._esc() + b")"
             rx = self._string[key] = re.compile(src)
+        return rx
+
+    def string_end(self, end: bytes, verbatim: bool) -> re.Pattern[bytes]:
+        """From inside a string to just after its end, across lines (no match: it never
+        ends)."""
+        key = (end, verbatim)
+        rx = self._string_end.get(key)
+        if rx is None:
+            stop = {end[0]} | (set() if verbatim else {ord("\\")})
+            alts = [_class(stop, negate=True) + b"++"]
+            if not verbatim:
+                alts.append(self._esc())
+            alts.append(b"(?!" + re.escape(end) + rb")[\s\S]")
+            src = b"(?:" + b"|".join(alts) + b")*+" + re.escape(end)
+            rx = self._string_end[key] = re.compile(src)
+        return rx
+
+    def comment_end(self, end: bytes, vflag: bool) -> re.Pattern[bytes]:
+        """From inside a comment that does not nest to just after its end, across lines."""
+        key = (end, vflag)
+        rx = self._comment_end.get(key)
+        if rx is None:
+            stop = {end[0]} | _first_bytes(self.multi_starts) | (set() if vflag else {92})
+            alts = [_class(stop, negate=True) + b"++"]
+            if not vflag:
+                alts.append(self._esc())
+            alts.append(b"(?!" + re.escape(end) + b")(?:" + _alt(self.multi_starts) + rb"|[\s\S])")
+            src = b"(?:" + b"|".join(alts) + b")*+" + re.escape(end)
+            rx = self._comment_end[key] = re.compile(src)
         return rx
 
     def comment(self, end: bytes, vflag: bool) -> re.Pattern[bytes]:
@@ -367,18 +420,17 @@ class _Syntax:
         """tokei's verdict on a line it analysed in full."""
         if self.literate:
             return True
-        trimmed = line.strip(_WS)
         if quote is not None:
             return qdoc and treat
-        if started and any(e in line for _, e in self.doc_quotes):
+        if started:  # whatever else tokei looks at, a line begun in a comment is one
             return True
-        if self.line_comments and trimmed.startswith(self.line_comments):
+        trimmed = line.strip(_WS)
+        if trimmed.startswith(self.line_comments):
             return True
-        for s, e in self.multi:
-            if trimmed.startswith(s) and trimmed.endswith(e):
-                return True
-        if started:
-            return True
+        if trimmed.startswith(self.multi_starts):
+            for s, e in self.multi:
+                if trimmed.startswith(s) and trimmed.endswith(e):
+                    return True
         if stack:
             return any(trimmed.startswith(s) for s in self.multi_ends.get(stack[-1], ()))
         if treat and self.doc_quotes:
@@ -458,7 +510,19 @@ def _parse(data: bytes, language: str, treat: bool, depth: int = 0) -> Counts:
 class _Run:
     """The state of one pass over a buffer (tokei's SyntaxCounter, driven by regexes)."""
 
-    __slots__ = ("data", "depth", "n", "out", "qdoc", "quote", "qverb", "stack", "syn", "treat")
+    __slots__ = (
+        "data",
+        "depth",
+        "first",
+        "n",
+        "out",
+        "qdoc",
+        "quote",
+        "qverb",
+        "stack",
+        "syn",
+        "treat",
+    )
 
     def __init__(self, syn: _Syntax, data: bytes, treat: bool, depth: int, out: Counts) -> None:
         self.syn = syn
@@ -471,6 +535,20 @@ class _Run:
         self.qdoc = False
         self.qverb = False  # tokei's quote_is_verbatim: outlives the string, off = escapes
         self.stack: list[bytes] = []
+        # the first match of a context regex on a line, as tokei computes once per line
+        self.first: dict[tuple[re.Pattern[bytes], int, int], re.Match[bytes] | None] = {}
+
+    def _first_match(
+        self, rx: re.Pattern[bytes], ls: int, le: int, needs: bytes = b""
+    ) -> re.Match[bytes] | None:
+        """The first match of ``rx`` on the line: once per line (a line of many tags or
+        fences would otherwise cost the line's length per tag)."""
+        key = (rx, ls, le)
+        if key not in self.first:
+            # without ``needs`` on the line the regex cannot match
+            found = not needs or self.data.find(needs, ls, le) >= 0
+            self.first[key] = rx.search(self.data, ls, le) if found else None
+        return self.first[key]
 
     def run(self) -> None:
         syn, data, n, out = self.syn, self.data, self.n, self.out
@@ -495,7 +573,7 @@ class _Run:
                 syn.bulk(data, pos, ls, out, self.treat)
                 pos = ls
                 le = data.index(b"\n", pos) + 1
-                if syn.is_full(data, pos, le):
+                if not syn.check_full or syn.is_full(data, pos, le):
                     if start == stop and self._opens(ls, le, stop):
                         pos = le
                     else:
@@ -552,58 +630,56 @@ class _Run:
     def _inside(self, ls: int) -> int:
         """At a line start inside a string or comment: skip to the line where it ends."""
         data, n, syn = self.data, self.n, self.syn
-        started = bool(self.stack) or (self.treat and self.qdoc)
         comment_lines = bool(self.stack) or (self.treat and self.qdoc)
-        pos = ls
-        while True:
-            if self.quote is not None:
-                rx = syn.string(self.quote, self.qverb)
-                while True:
-                    m = rx.search(data, pos)
-                    if m is None:
-                        e = n
-                        break
-                    pos = m.end()
-                    if m.lastindex == 1:
-                        self.quote = None
+        e = n
+        if self.quote is not None:
+            m = syn.string_end(self.quote, self.qverb).match(data, ls)
+            if m is not None:
+                self.quote = None
+                e = m.end()
+        elif not syn.pushable:
+            m = syn.comment_end(self.stack[-1], self.qverb).match(data, ls)
+            if m is not None:
+                self.stack.pop()
+                e = m.end()
+        else:
+            pos = ls
+            rx = syn.comment(self.stack[-1], self.qverb)
+            while True:
+                m = rx.search(data, pos)
+                if m is None:
+                    break
+                pos = m.end()
+                g = m.lastindex
+                if g == 2:
+                    self.stack.pop()
+                    if not self.stack:
                         e = pos
                         break
-            else:
-                rx = syn.comment(self.stack[-1], self.qverb)
-                e = n
-                while True:
-                    m = rx.search(data, pos)
-                    if m is None:
-                        break
-                    pos = m.end()
-                    g = m.lastindex
-                    if g == 2:
-                        self.stack.pop()
-                        if not self.stack:
-                            e = pos
-                            break
+                    rx = syn.comment(self.stack[-1], self.qverb)
+                elif g is not None and g >= 3:
+                    tok = m.group(g)
+                    if tok in syn.pushable:
+                        self.stack.append(syn.pairs[tok])
                         rx = syn.comment(self.stack[-1], self.qverb)
-                    elif g is not None and g >= 3:
-                        tok = m.group(g)
-                        if tok in syn.pushable:
-                            self.stack.append(syn.pairs[tok])
-                            rx = syn.comment(self.stack[-1], self.qverb)
-            if e >= n:
-                inner = data.count(b"\n", ls, n)
-                if comment_lines:
-                    self.out.comments += inner
-                else:
-                    self.out.code += inner
-                return n
-            k = data.rfind(b"\n", ls, e)
-            me = ls if k < 0 else k + 1
-            inner = data.count(b"\n", ls, me)
-            if comment_lines:
-                self.out.comments += inner
+        k = data.rfind(b"\n", ls, e)
+        me = ls if k < 0 else k + 1
+        inner = data.count(b"\n", ls, n if e >= n else me)
+        if comment_lines:
+            self.out.comments += inner
+        else:
+            self.out.code += inner
+        if e >= n:
+            return n
+        le = data.index(b"\n", e) + 1
+        if data[e:le].isspace():  # nothing after the end: no need to scan
+            line = data[me:le]
+            if syn.line_is_comment(line, None, False, self.stack, comment_lines, self.treat):
+                self.out.comments += 1
             else:
-                self.out.code += inner
-            le = data.index(b"\n", e) + 1
-            return self._line(me, le, e, started=started)
+                self.out.code += 1
+            return le
+        return self._line(me, le, e, started=comment_lines)
 
     def _line(self, ls: int, le: int, pos: int, *, started: bool) -> int:
         """Scan one line from ``pos`` token by token; count it; return the next line start."""
@@ -700,7 +776,7 @@ class _Run:
             out.add_child("Markdown", self._child(b"".join(md).strip(_WS), "Markdown"))
             return end
         if family == "markdown":
-            m = _MD_START.search(data, ls, le)
+            m = self._first_match(_MD_START, ls, le)
             if m is None or m.start() != i:
                 return None
             start = m.end()
@@ -719,7 +795,7 @@ class _Run:
             out.add_child(language, self._child(data[start:end_code].strip(_WS), language))
             return end_block
         if family == "lf":
-            m = _LF_START.search(data, ls, le)
+            m = self._first_match(_LF_START, ls, le)
             if m is None or m.start() != i:
                 return None
             start = m.end()
@@ -736,7 +812,7 @@ class _Run:
             (_STYLE_START, _STYLE_END, "CSS", False),
             (_TEMPLATE_START, _TEMPLATE_END, "HTML", False),
         ):
-            m = opener.search(data, ls, le)
+            m = self._first_match(opener, ls, le, b">")
             if m is None or m.start() != i:
                 continue
             start = m.end()
@@ -772,6 +848,8 @@ def _lf_target(data: bytes) -> str:
 
 def _jupyter(data: bytes, treat: bool, depth: int) -> Counts:
     """tokei's notebook counts: each cell's source as Markdown or the kernel's language."""
+    import json  # only for notebooks
+
     out = Counts()
     try:
         nb = json.loads(data)

@@ -14,7 +14,7 @@ import os
 
 from linetally._langdata import ENV, EXTENSIONS, FILENAMES, KEYS, PATH_SUFFIXES, SHEBANGS, SPECS
 
-__all__ = ["HEAD_SIZE", "detect", "language_names", "needs_head"]
+__all__ = ["HEAD_SIZE", "detect", "from_tokei_key", "language_names", "needs_head"]
 
 HEAD_SIZE = 128
 """How much of a file's start :func:`detect` looks at (tokei reads 128 bytes)."""
