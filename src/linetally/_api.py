@@ -33,6 +33,8 @@ class CountOptions(TypedDict, total=False):
     - ``timeout``: seconds per file; a slower file fails with TimeoutError.
     - ``max_lines``: a file with more lines fails with :class:`TooManyLines`.
     - ``delay``: seconds per line, to slow the count down to watchable speed.
+    - ``scheduler``: a Dask scheduler's address or a ``distributed.Client``:
+      the files are counted on that cluster's workers (``linetally[dask]``).
     """
 
     jobs: int | None
@@ -43,6 +45,7 @@ class CountOptions(TypedDict, total=False):
     timeout: float | None
     max_lines: int | None
     delay: float
+    scheduler: str | object | None
 
 
 def _inputs(paths: Paths) -> Iterable[Input]:

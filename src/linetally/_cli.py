@@ -142,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="same as --on-error cancel",
     )
     cnt.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+        help="count on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS if set)",
+    )
+    cnt.add_argument(
         "--timeout", type=_seconds, metavar="S", help="a file taking longer than S seconds fails"
     )
     cnt.add_argument(
@@ -305,6 +311,7 @@ def _exit_now(signum: int, frame: object) -> None:
 def _main(args: argparse.Namespace) -> int:
     import asyncio
 
+    from ._cluster import ClusterError
     from ._engine import Options, Run
     from ._walk import walk
 
@@ -334,6 +341,7 @@ def _main(args: argparse.Namespace) -> int:
             delay=args.delay or 0.0,
             keep_results=args.format != "jsonl",
             processes=args.processes,
+            scheduler=args.scheduler,
         )
         entries = walk(
             _roots(args),
@@ -343,7 +351,11 @@ def _main(args: argparse.Namespace) -> int:
             follow=args.follow,
         )
         run = Run(entries, options)
-        report = asyncio.run(_drive(run, args))
+        try:
+            report = asyncio.run(_drive(run, args))
+        except ClusterError as exc:  # unreachable, no workers, other versions: before counting
+            sys.stderr.write(f"linetally: error: {exc}\n")
+            return EXIT_USAGE
         return _finish(report, args)
     finally:
         if demo_dir is not None:
