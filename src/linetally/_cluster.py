@@ -39,7 +39,7 @@ from ._version import __version__
 __all__ = ["ClusterError", "ClusterVersionError", "DaskPool", "WorkerLost"]
 
 _EXPECTED = (OSError, ValueError, LinetallyError)
-_CONNECT_TIMEOUT = 10.0
+_CONNECT_TIMEOUT = 5.0
 """Seconds to reach the scheduler, and to wait for a first worker."""
 _POLL = 0.2
 """Seconds between two looks at the stop flag, on the client and on each worker."""
