@@ -268,6 +268,10 @@ async def _connect(scheduler: object, client_type: type[Any]) -> tuple[Any, bool
     else:
         raise TypeError(f"scheduler must be an address or a distributed.Client, not {scheduler!r}")
     try:
+        from distributed.comm import parse_address
+        from distributed.comm.registry import get_backend
+
+        get_backend(parse_address(address)[0])  # a bad scheme, before a Client half exists
         client = await client_type(
             address, asynchronous=True, timeout=_CONNECT_TIMEOUT, set_as_default=False
         )

@@ -407,7 +407,8 @@ class Run:
         if isinstance(outcome, Skip):
             return FileResult(job.path, Status.SKIPPED, None, outcome.size, reason=outcome.reason)
         if isinstance(outcome, Stopped):
-            return _cancelled(job.path, self._cancel_reason or "stopped")
+            # Stopped before the run knew why: the failure that stopped it is in this batch.
+            return _cancelled(job.path, self._cancel_reason or "cancelled after a failure")
         assert isinstance(outcome, Exception)
         lines = outcome.lines if isinstance(outcome, TooManyLines) else None
         size = job.size if isinstance(outcome, TooManyLines) else None
