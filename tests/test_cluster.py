@@ -174,7 +174,7 @@ def test_stop_keeps_partial_results_and_ends_the_blocked_read(address: str, tmp_
         run = Run([*files, fifo], Options(scheduler=address))
         seen = 0
         async with asyncio.timeout(60):  # a hang guard, not a measurement
-            async for result in run:
+            async for _ in run:
                 seen += 1
                 if seen == len(files):
                     run.stop()
@@ -191,8 +191,17 @@ def test_stop_keeps_partial_results_and_ends_the_blocked_read(address: str, tmp_
 def test_ctrl_c_prints_partial_results_and_exits_130(address: str, tmp_path: Path) -> None:
     files, fifo = _fifo_and_files(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "linetally", "--format", "jsonl", "--scheduler", address]
-        + [*files, fifo],
+        [
+            sys.executable,
+            "-m",
+            "linetally",
+            "--format",
+            "jsonl",
+            "--scheduler",
+            address,
+            *files,
+            fifo,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -248,10 +257,7 @@ def test_a_worker_killed_mid_run_loses_no_file(tmp_path: Path, allowed_failures:
         assert all(r.error.path == r.path for r in lost)  # type: ignore[union-attr]
     else:
         assert not lost
-    print(
-        "\nworker killed:",
-        [(r.status.value, r.lines, type(r.error).__name__) for r in report.results],
-    )
+    print(f"\nworker killed, allowed failures {allowed_failures}: {len(lost)} files WorkerLost")
 
 
 async def _drain(run: Run) -> None:
@@ -266,13 +272,17 @@ def test_a_different_linetally_version_is_refused_before_counting(
 
     (tmp_path / "a.txt").write_text("a\n")
     monkeypatch.setattr(linetally._cluster, "__version__", "0.0.0-other")
-    with pytest.raises(ClusterVersionError, match="runs linetally 0.1.0, this is linetally 0.0.0"):
+    with pytest.raises(
+        ClusterVersionError, match=r"runs linetally 0\.1\.0, this is linetally 0\.0\.0-other"
+    ):
         count([str(tmp_path / "a.txt")], scheduler=address)
 
 
 def test_an_unreachable_scheduler_is_one_error(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a\n")
-    with pytest.raises(ClusterError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+    with pytest.raises(
+        ClusterError, match=r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9: "
+    ):
         count([str(tmp_path / "a.txt")], scheduler="tcp://127.0.0.1:9")
 
 

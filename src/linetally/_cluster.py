@@ -197,7 +197,7 @@ class DaskPool:
                 from distributed import KilledWorker
 
                 if isinstance(exc, KilledWorker):
-                    lost = f"its Dask worker died ({type(exc).__name__}: {exc})"
+                    lost = "the Dask workers counting it died on every attempt (KilledWorker)"
                     return [(WorkerLost(p, lost), None) for p in paths]
                 if isinstance(exc, OSError):  # the connection to the cluster broke
                     return [(exc, None) for _ in paths]
@@ -268,7 +268,7 @@ async def _connect(scheduler: object, client_type: type[Any]) -> tuple[Any, bool
     else:
         raise TypeError(f"scheduler must be an address or a distributed.Client, not {scheduler!r}")
     try:
-        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_address
         from distributed.comm.registry import get_backend
 
         get_backend(parse_address(address)[0])  # a bad scheme, before a Client half exists
