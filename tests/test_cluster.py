@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,14 +171,17 @@ def test_stop_keeps_partial_results_and_ends_the_blocked_read(address: str, tmp_
     files, fifo = _fifo_and_files(tmp_path)
 
     async def main() -> Any:
-        # The engine sends 64 paths a batch: the files first, then the FIFO alone.
+        # Stop once the files are in (with 64 paths a batch, the FIFO goes alone), or
+        # after a few seconds if a batch holds both: the worker counted the files first.
         run = Run([*files, fifo], Options(scheduler=address))
         seen = 0
+        later = asyncio.get_running_loop().call_later(5, run.stop)
         async with asyncio.timeout(60):  # a hang guard, not a measurement
             async for _ in run:
                 seen += 1
                 if seen == len(files):
                     run.stop()
+        later.cancel()
         return run.report()
 
     report = asyncio.run(main())
@@ -206,8 +210,18 @@ def test_ctrl_c_prints_partial_results_and_exits_130(address: str, tmp_path: Pat
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None
+    # Ctrl-C once the files are in, or after a few seconds if a batch holds the FIFO too.
+    once = threading.Lock()  # a second Ctrl-C would exit at once, without the results
+
+    def ctrl_c() -> None:
+        if once.acquire(blocking=False):
+            proc.send_signal(signal.SIGINT)
+
+    later = threading.Timer(5, ctrl_c)
+    later.start()
     lines = [proc.stdout.readline() for _ in files]
-    proc.send_signal(signal.SIGINT)
+    later.cancel()
+    ctrl_c()
     rest, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     docs = [json.loads(line) for line in [*lines, *rest.splitlines()]]
