@@ -10,9 +10,10 @@ there, on a shared file system) and count every file, big ones included.
 
 Failures travel back as plain records (:mod:`linetally._records`) and are
 rebuilt on the client with their original types. A stop (fail-fast, Ctrl-C)
-sets a ``distributed.Event`` that the workers check between files and between
-chunks, about every 0.2 s: the files they did not count come back stopped,
-and a task still running after a grace period is cancelled. When a worker
+cancels the tasks still queued on the scheduler and sets a ``distributed.Event``
+that running tasks check between files and between chunks, every 0.2 s once
+a task has run that long: the files they did not count come back stopped, and
+a task still running after a grace period is cancelled. When a worker
 dies mid-batch the scheduler runs the batch again on another worker; if that
 keeps failing (``KilledWorker``), each file of the batch is an error.
 
@@ -159,6 +160,13 @@ class DaskPool:
         with contextlib.suppress(OSError):
             await self._event.set()
         self._stop_seen.set()
+        # Tasks still queued on the scheduler are cancelled now; running ones see the flag.
+        with contextlib.suppress(OSError):
+            processing = await self._client.processing()
+            running = {key for keys in processing.values() for key in keys}
+            queued = [f for f in self._futures if f.key not in running and not f.done()]
+            if queued:
+                await self._client.cancel(queued)
 
     async def run(self, paths: list[str]) -> list[object]:
         """Count ``paths`` on the cluster; one outcome per path, as the counting processes give.
@@ -339,7 +347,7 @@ class _Flag:
     def __init__(self, name: str) -> None:
         self._event = _event(name, None)
         self._thread = threading.get_ident()
-        self._next = 0.0
+        self._next = time.monotonic() + _POLL  # short batches never ask
         self.is_set = False
 
     def __call__(self) -> bool:
