@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from linetally import Options, Run, Status, count, walk
+from linetally import Options, Run, Status, __version__, count, walk
 from linetally._errors import describe
 from tests.conftest import NOT_UTF8, run_cli
 
@@ -287,7 +288,8 @@ def test_a_different_linetally_version_is_refused_before_counting(
     (tmp_path / "a.txt").write_text("a\n")
     monkeypatch.setattr(linetally._cluster, "__version__", "0.0.0-other")
     with pytest.raises(
-        ClusterVersionError, match=r"runs linetally 0\.1\.0, this is linetally 0\.0\.0-other"
+        ClusterVersionError,
+        match=re.escape(f"runs linetally {__version__}, this is linetally 0.0.0-other"),
     ):
         count([str(tmp_path / "a.txt")], scheduler=address)
 
@@ -298,6 +300,15 @@ def test_an_unreachable_scheduler_is_one_error(tmp_path: Path) -> None:
         ClusterError, match=r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9: "
     ):
         count([str(tmp_path / "a.txt")], scheduler="tcp://127.0.0.1:9")
+
+
+def test_timeout_is_enforced_on_the_workers(address: str, tmp_path: Path) -> None:
+    files, fifo = _fifo_and_files(tmp_path, n=3)
+    here = count([*files, fifo], timeout=1)
+    there = count([*files, fifo], timeout=1, scheduler=address)
+    assert _facts(there.results) == _facts(here.results)
+    assert isinstance(there.results[-1].error, TimeoutError)
+    assert str(there.results[-1].error) == "took longer than 1 s"
 
 
 # -- the command line -----------------------------------------------------------
@@ -335,6 +346,29 @@ def test_cli_unreachable_scheduler_is_a_usage_error(tmp_path: Path) -> None:
     assert ran.out == ""
     assert ran.err.startswith("linetally: error: cannot reach the Dask scheduler at tcp://127.0")
     assert ran.err.count("\n") == 1
+
+
+def test_cli_version_mismatch_is_a_usage_error(address: str, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a\n")
+    other = (
+        "import sys, linetally._cluster as c; c.__version__ = '9.9.9'; "
+        "from linetally._cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", other, "--scheduler", address, "a.txt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("linetally: error: the Dask worker tcp://127.0.0.1:")
+    assert proc.stderr.endswith(
+        f" runs linetally {__version__}, this is linetally 9.9.9: "
+        "install the same version on every worker\n"
+    )
+    assert proc.stderr.count("\n") == 1
 
 
 def test_cli_bad_scheduler_address_is_a_usage_error(tmp_path: Path) -> None:
