@@ -24,7 +24,12 @@ from tests.conftest import NOT_UTF8, run_cli
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
-from linetally._cluster import ClusterError, ClusterVersionError, WorkerLost  # noqa: E402
+from linetally._cluster import (  # noqa: E402
+    _BATCH_FILES,
+    ClusterError,
+    ClusterVersionError,
+    WorkerLost,
+)
 
 
 def _local_cluster(scratch: Path, threads: int = 2) -> Any:
@@ -157,10 +162,11 @@ def test_fail_fast_cancels_the_rest(address: str, tmp_path: Path) -> None:
     assert t.ok + t.errors + t.skipped + t.cancelled == t.files == len(paths)
 
 
-def _fifo_and_files(tmp_path: Path, n: int = 64) -> tuple[list[str], str]:
+def _fifo_and_files(tmp_path: Path, n: int = _BATCH_FILES) -> tuple[list[str], str]:
+    """``n`` small files, then a FIFO: by default a batch of files, then the FIFO alone."""
     files = []
     for i in range(n):
-        p = tmp_path / f"f{i:02}.txt"
+        p = tmp_path / f"f{i:03}.txt"
         p.write_bytes(b"a\n" * (i + 1))
         files.append(str(p))
     fifo = tmp_path / "pipe"
@@ -172,7 +178,7 @@ def test_stop_keeps_partial_results_and_ends_the_blocked_read(address: str, tmp_
     files, fifo = _fifo_and_files(tmp_path)
 
     async def main() -> Any:
-        # Stop once the files are in (with 64 paths a batch, the FIFO goes alone), or
+        # Stop once the files are in (a batch of their own, the FIFO alone), or
         # after a few seconds if a batch holds both: the worker counted the files first.
         run = Run([*files, fifo], Options(scheduler=address))
         seen = 0

@@ -48,6 +48,8 @@ _GRACE = 1.0
 """Seconds a task may go on after a stop before it is cancelled and its files reported stopped."""
 _BATCH_BYTES = 64 << 20
 """A task gets at most this many bytes of files (a bigger file goes alone)."""
+_BATCH_FILES = 256
+"""Files per batch on a cluster: a Dask task costs milliseconds, a small file microseconds."""
 
 
 class ClusterError(LinetallyError):
@@ -137,6 +139,8 @@ class DaskPool:
         self._threads = ThreadPool(2, "linetally-stat")
         self.in_flight = 1
         """Tasks in flight at most: twice the workers' threads when the pool started."""
+        self.batch_size = _BATCH_FILES
+        """Files per batch the engine should send (fewer when they add up to 64 MiB)."""
 
     async def start(self) -> None:
         """Connect, check versions, size the flight window; raise ClusterError when unusable."""

@@ -159,6 +159,7 @@ class Run:
         self._finished: float | None = None
         self._used = False
         self._procs: ProcessPool | DaskPool | None = None
+        self._batch = _BATCH
 
     # -- live state ---------------------------------------------------------
 
@@ -268,6 +269,7 @@ class Run:
         )
         await procs.start()
         self._procs = procs
+        self._batch = procs.batch_size
         return jobs if self.options.jobs is not None else max(jobs, procs.in_flight)
 
     async def _produce(
@@ -281,7 +283,7 @@ class Run:
         source = iter(self._inputs)
         # Small files cost less to count than a thread hop: hand them out in
         # batches, unless each file needs its own pacing or time limit.
-        size = 1 if self._settings.delay or self.options.timeout is not None else _BATCH
+        size = 1 if self._settings.delay or self.options.timeout is not None else self._batch
         keep = self.options.keep_results
         processes = self.options.effective_processes
         try:
