@@ -12,7 +12,7 @@ LocalCluster of ``--workers`` processes (127.0.0.1 only) counts the tree through
 command; the same counts without a scheduler are the baseline. Each timing is the
 median of ``--runs`` after one warm-up (page cache warm). Also measured: the round
 trip of an empty Dask task (the scheduler's cost per batch) and the effect of the
-batch size (the engine's files per batch). Prints a Markdown report on stdout.
+batch size (files per Dask task). Prints a Markdown report on stdout.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> int:
     from distributed import LocalCluster
 
     import linetally
-    import linetally._engine as engine
+    import linetally._cluster as cluster_module
 
     corpus = args.corpus
     if corpus is None:
@@ -111,16 +111,17 @@ def main() -> int:
                 raise SystemExit(f"totals differ: {here.totals} != {there.totals}")
             files = here.totals.files
             rows.append(("count(), local (threads + counting processes)", local, ""))
-            rows.append(("count(), LocalCluster", remote, f"{remote / local:.2f}"))
-            for batch in (16, 256):
-                saved = engine._BATCH
-                engine._BATCH = batch
+            name = f"count(), LocalCluster, {cluster_module._BATCH_FILES} files a batch"
+            rows.append((name, remote, f"{remote / local:.2f}"))
+            for batch in (16, 64):
+                saved = cluster_module._BATCH_FILES
+                cluster_module._BATCH_FILES = batch
                 try:
                     t, _ = median_time(
                         lambda: linetally.count(walk(), scheduler=address), args.runs
                     )
                 finally:
-                    engine._BATCH = saved
+                    cluster_module._BATCH_FILES = saved
                 name = f"count(), LocalCluster, {batch} files a batch"
                 rows.append((name, t, f"{t / local:.2f}"))
 
@@ -156,8 +157,9 @@ def main() -> int:
     print(f"files/s on the cluster: {files / remote:,.0f} ({per_thread:,.0f} per worker thread)")
     print(f"files/s locally: {files / local:,.0f}")
     print(f"empty Dask task: {serial * 1e3:.2f} ms alone, {bulk * 1e3:.2f} ms each, 500 at once")
-    batches = -(-files // 64)
-    print(f"batches of 64: {batches:,}; at {bulk * 1e3:.2f} ms each: {batches * bulk:.2f} s")
+    per = cluster_module._BATCH_FILES
+    batches = -(-files // per)
+    print(f"batches of {per}: {batches:,}; at {bulk * 1e3:.2f} ms each: {batches * bulk:.2f} s")
     return 0
 
 
