@@ -281,6 +281,39 @@ def test_a_worker_killed_mid_run_loses_no_file(tmp_path: Path, allowed_failures:
     print(f"\nworker killed, allowed failures {allowed_failures}: {len(lost)} files WorkerLost")
 
 
+def test_losing_the_scheduler_mid_run_loses_no_file(tmp_path: Path) -> None:
+    paths = []
+    for i in range(300):
+        p = tmp_path / f"f{i:03}.txt"
+        p.write_bytes(b"x\n" * 10)
+        paths.append(str(p))
+    cluster = _local_cluster(tmp_path / "dask", threads=1)
+
+    async def main() -> Any:
+        # --delay paces each line (and sends one file a batch): the run is still going
+        # when the scheduler and its workers go away.
+        run = Run(paths, Options(scheduler=cluster.scheduler_address, delay=0.001))
+        seen = 0
+        async with asyncio.timeout(60):  # a hang guard, not a measurement
+            async for _ in run:
+                seen += 1
+                if seen == 5:
+                    await asyncio.to_thread(cluster.close)
+        return run.report()
+
+    try:
+        report = asyncio.run(main())
+    finally:
+        cluster.close()
+    assert [r.path for r in report.results] == paths
+    lost = [r for r in report.results if r.status is Status.ERROR]
+    assert lost
+    for r in report.results:
+        assert (r.status, r.lines) == (Status.OK, 10) or isinstance(r.error, ConnectionError)
+    assert all(r.error.path == r.path for r in lost)  # type: ignore[union-attr]
+    assert report.totals.ok + report.totals.errors == len(paths)
+
+
 async def _drain(run: Run) -> None:
     async for _ in run:
         pass

@@ -134,6 +134,7 @@ class DaskPool:
         self._event: Any = None
         self._slots = asyncio.Semaphore(1)
         self._stop_seen = asyncio.Event()
+        self._lost = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._futures: set[Any] = set()
         self._threads = ThreadPool(2, "linetally-stat")
@@ -160,6 +161,11 @@ class DaskPool:
 
     async def _watch(self) -> None:
         while not self._stopped():
+            if self._client.status in ("closing", "closed"):
+                # The scheduler is gone (the client gave up reconnecting): what is in
+                # flight will never finish. Every file still to do becomes an error.
+                self._lost.set()
+                return
             await asyncio.sleep(_POLL)
         with contextlib.suppress(OSError):
             await self._event.set()
@@ -186,11 +192,11 @@ class DaskPool:
         return [outcome for part in parts for outcome in part]
 
     async def _run_group(self, paths: list[str], sent: list[str]) -> list[object]:
-        if self._stop_seen.is_set():
-            return [Stopped() for _ in paths]
         async with self._slots:
             if self._stop_seen.is_set():
                 return [Stopped() for _ in paths]
+            if self._lost.is_set():
+                return [(_lost_connection(), None) for _ in paths]
             future = self._client.submit(
                 _count_batch,
                 sent,
@@ -212,7 +218,8 @@ class DaskPool:
                     lost = "the Dask workers counting it died on every attempt (KilledWorker)"
                     return [(WorkerLost(p, lost), None) for p in paths]
                 if isinstance(exc, OSError):  # the connection to the cluster broke
-                    return [(exc, None) for _ in paths]
+                    record = to_record(exc)  # one exception per file: each gets its own path
+                    return [(from_record(record), None) for _ in paths]
                 raise
             finally:
                 if future.done():
@@ -228,8 +235,11 @@ class DaskPool:
 
         waiter = asyncio.ensure_future(future.result())
         stop = asyncio.ensure_future(self._stop_seen.wait())
+        lost = asyncio.ensure_future(self._lost.wait())
         try:
-            await asyncio.wait({waiter, stop}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stop, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiter.done() and lost.done():
+                raise _lost_connection()
             if not waiter.done():
                 await asyncio.wait({waiter}, timeout=_GRACE)
             if not waiter.done():
@@ -238,12 +248,17 @@ class DaskPool:
                 return None
             try:
                 result: list[tuple[Any, ...]] = waiter.result()
-            except FutureCancelledError:
-                return None
+            except FutureCancelledError as exc:
+                if self._stop_seen.is_set():
+                    return None
+                # Not ours: the client lost the scheduler, or another client cancelled it.
+                raise ConnectionError(
+                    f"the Dask cluster cancelled the batch: {exc.reason}"
+                ) from None
             return result
         finally:
-            stop.cancel()
-            waiter.cancel()
+            for waiting in (waiter, stop, lost):
+                waiting.cancel()
 
     async def close(self) -> None:
         """Cancel what is still queued, clear the stop flag, close the client if ours."""
@@ -257,6 +272,8 @@ class DaskPool:
             return
         try:
             with contextlib.suppress(OSError):
+                if client.status in ("closing", "closed"):
+                    return
                 if self._futures:
                     await client.cancel(list(self._futures))
                 if self._event is not None:
@@ -265,6 +282,10 @@ class DaskPool:
             self._futures.clear()
             if self._owned:
                 await client.close()
+
+
+def _lost_connection() -> ConnectionError:
+    return ConnectionError("lost the connection to the Dask scheduler")
 
 
 async def _connect(scheduler: object, client_type: type[Any]) -> tuple[Any, bool]:
