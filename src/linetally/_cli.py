@@ -311,7 +311,6 @@ def _exit_now(signum: int, frame: object) -> None:
 def _main(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ._cluster import ClusterError
     from ._engine import Options, Run
     from ._walk import walk
 
@@ -351,9 +350,14 @@ def _main(args: argparse.Namespace) -> int:
             follow=args.follow,
         )
         run = Run(entries, options)
+        cluster_errors: tuple[type[Exception], ...] = ()
+        if args.scheduler is not None:
+            from ._cluster import ClusterError
+
+            cluster_errors = (ClusterError,)
         try:
             report = asyncio.run(_drive(run, args))
-        except ClusterError as exc:  # unreachable, no workers, other versions: before counting
+        except cluster_errors as exc:  # unreachable, no workers, other versions: before counting
             sys.stderr.write(f"linetally: error: {exc}\n")
             return EXIT_USAGE
         return _finish(report, args)

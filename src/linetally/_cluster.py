@@ -27,7 +27,6 @@ import contextlib
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -156,7 +155,7 @@ class DaskPool:
             raise
         self.in_flight = max(1, 2 * threads)
         self._slots = asyncio.Semaphore(self.in_flight)
-        self._event = _event(f"linetally-stop-{uuid.uuid4().hex}", self._client)
+        self._event = _event(f"linetally-stop-{os.urandom(16).hex()}", self._client)
         self._watcher = asyncio.create_task(self._watch())
 
     async def _watch(self) -> None:
@@ -205,7 +204,7 @@ class DaskPool:
                 self._stop_early,
                 self._event.name,
                 __version__,
-                key=f"linetally-count-{uuid.uuid4().hex}",
+                key=f"linetally-count-{os.urandom(16).hex()}",
                 pure=False,
             )
             self._futures.add(future)
