@@ -194,7 +194,7 @@ class DaskPool:
         async with self._slots:
             if self._stop_seen.is_set():
                 return [Stopped() for _ in paths]
-            if self._lost.is_set():
+            if self._lost.is_set() or self._client.status in ("closing", "closed"):
                 return [(_lost_connection(), None) for _ in paths]
             future = self._client.submit(
                 _count_batch,
@@ -212,7 +212,10 @@ class DaskPool:
                 encoded = await self._wait(future)
             except Exception as exc:
                 from distributed import KilledWorker
+                from distributed.client import ClosedClientError
 
+                if isinstance(exc, ClosedClientError):
+                    return [(_lost_connection(), None) for _ in paths]
                 if isinstance(exc, KilledWorker):
                     lost = "the Dask workers counting it died on every attempt (KilledWorker)"
                     return [(WorkerLost(p, lost), None) for p in paths]
