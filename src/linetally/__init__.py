@@ -21,6 +21,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._api import CountOptions, count, count_async, iter_results
+    from ._cluster import ClusterError, ClusterVersionError, WorkerLost
     from ._engine import Options, Run
     from ._errors import BinaryFileError, LinetallyError, TooManyLines
     from ._model import FileResult, LanguageTotals, Report, Row, Snapshot, Status, Totals
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BinaryFileError",
+    "ClusterError",
+    "ClusterVersionError",
     "CountOptions",
     "Entry",
     "FileResult",
@@ -41,6 +44,7 @@ __all__ = [
     "Status",
     "TooManyLines",
     "Totals",
+    "WorkerLost",
     "__version__",
     "count",
     "count_async",
@@ -53,6 +57,9 @@ _WHERE = {
     "count": "_api",
     "count_async": "_api",
     "iter_results": "_api",
+    "ClusterError": "_cluster",
+    "ClusterVersionError": "_cluster",
+    "WorkerLost": "_cluster",
     "Options": "_engine",
     "Run": "_engine",
     "BinaryFileError": "_errors",

@@ -39,6 +39,8 @@ class CountOptions(TypedDict, total=False):
       ``code``, ``comments``, ``blanks``; ``Report.languages``).
     - ``docstrings``: with ``languages``, Python doc strings count as
       ``"code"`` (the default, as in tokei) or as ``"comment"`` (as in cloc and scc).
+    - ``scheduler``: a Dask scheduler's address or a ``distributed.Client``:
+      the files are counted on that cluster's workers (``linetally[dask]``).
     """
 
     jobs: int | None
@@ -51,6 +53,7 @@ class CountOptions(TypedDict, total=False):
     delay: float
     languages: bool
     docstrings: Docstrings
+    scheduler: str | object | None
 
 
 def _not_a_path(item: object) -> TypeError:

@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cnt.add_argument("--fail-fast", action="store_true", help="same as --on-error cancel")
     cnt.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+        help="count on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS if set)",
+    )
+    cnt.add_argument(
         "--timeout",
         type=_positive_seconds,
         metavar="S",
@@ -458,6 +464,7 @@ def _options(args: argparse.Namespace) -> Options:
         processes=args.processes,
         languages=args.languages or (args.by or "").startswith("language"),
         docstrings=args.docstrings or "code",
+        scheduler=args.scheduler,
     )
 
 
@@ -556,7 +563,16 @@ def _main(args: argparse.Namespace) -> int:
             follow=args.follow,
         )
         run = Run(entries, args.options)
-        report = asyncio.run(_drive(run, args))
+        cluster_errors: tuple[type[Exception], ...] = ()
+        if args.scheduler is not None:
+            from ._cluster import ClusterError
+
+            cluster_errors = (ClusterError,)
+        try:
+            report = asyncio.run(_drive(run, args))
+        except cluster_errors as exc:  # unreachable, no workers, other versions: before counting
+            sys.stderr.write(f"linetally: error: {exc}\n")
+            return EXIT_USAGE
         return _finish(report, args)
     finally:
         if demo_dir is not None:

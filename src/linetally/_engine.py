@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._errors import CANCELLED_AFTER_FAILURE, LinetallyError, TooManyLines, attach_path
 from ._model import (
@@ -42,6 +42,9 @@ from ._pool import ThreadPool
 from ._procs import ProcessPool
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
 from ._walk import Entry
+
+if TYPE_CHECKING:
+    from ._cluster import DaskPool
 
 __all__ = ["Options", "Run", "default_jobs"]
 
@@ -101,6 +104,8 @@ class Options:
     processes: int | None = None
     languages: bool = False
     docstrings: Docstrings = "code"
+    scheduler: str | object | None = None
+    """A Dask scheduler's address or a ``distributed.Client``: count on that cluster."""
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -131,7 +136,7 @@ class Options:
     @property
     def effective_processes(self) -> int:
         """Counting processes for this run: none when each file needs its own pacing or limit."""
-        if self.delay or self.timeout is not None:
+        if self.delay or self.timeout is not None or self.scheduler is not None:
             return 0
         return default_processes() if self.processes is None else self.processes
 
@@ -177,8 +182,9 @@ class Run:
         self._started = time.monotonic()
         self._finished: float | None = None
         self._used = False
-        self._procs: ProcessPool | None = None
         self._languages: dict[str, LanguageTotals] = {}
+        self._procs: ProcessPool | DaskPool | None = None
+        self._batch = _BATCH
 
     # -- live state ---------------------------------------------------------
 
@@ -256,8 +262,10 @@ class Run:
     async def _run(self) -> None:
         jobs = self.options.effective_jobs
         pool = ThreadPool(jobs + 1)
-        queue: asyncio.Queue[list[tuple[int, str]] | None] = asyncio.Queue(maxsize=jobs * 2)
         try:
+            if self.options.scheduler is not None:
+                jobs = await self._start_cluster(jobs)
+            queue: asyncio.Queue[list[tuple[int, str]] | None] = asyncio.Queue(maxsize=jobs * 2)
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._produce(queue, pool, jobs, tg))
                 for _ in range(jobs):
@@ -276,6 +284,22 @@ class Run:
         await procs.start()
         self._procs = procs
 
+    async def _start_cluster(self, jobs: int) -> int:
+        """Count every file on the Dask cluster; return the batches to keep in flight."""
+        from ._cluster import DaskPool
+
+        procs = DaskPool(
+            self.options.scheduler,
+            self._settings,
+            timeout=self.options.timeout,
+            stop_early=self.options.on_error == "cancel",
+            stopped=lambda: self._cancel_reason is not None,
+        )
+        await procs.start()
+        self._procs = procs
+        self._batch = procs.batch_size
+        return jobs if self.options.jobs is not None else max(jobs, procs.in_flight)
+
     async def _produce(
         self,
         queue: asyncio.Queue[list[tuple[int, str]] | None],
@@ -287,7 +311,7 @@ class Run:
         source = iter(self._inputs)
         # Small files cost less to count than a thread hop: hand them out in
         # batches, unless each file needs its own pacing or time limit.
-        size = 1 if self._settings.delay or self.options.timeout is not None else _BATCH
+        size = 1 if self._settings.delay or self.options.timeout is not None else self._batch
         keep = self.options.keep_results
         processes = self.options.effective_processes
         try:
@@ -390,7 +414,7 @@ class Run:
             return [_timeout_error(timeout)]
 
     async def _read_in_processes(
-        self, group: list[Job], pool: ThreadPool, procs: ProcessPool
+        self, group: list[Job], pool: ThreadPool, procs: ProcessPool | DaskPool
     ) -> list[object]:
         """Small regular files in a counting process; the rest come back to the threads."""
         send = [job for job in group if job.path != "-"]  # stdin is ours, not a worker's
