@@ -92,6 +92,7 @@ def _facts(results: list[Any]) -> list[tuple[object, ...]]:
                 r.lines,
                 r.bytes,
                 r.reason,
+                (r.language, r.code, r.comments, r.blanks),
                 None if e is None else type(e),
                 None if e is None else describe(e),
                 getattr(e, "errno", None),
@@ -111,6 +112,7 @@ OPTIONS: list[dict[str, Any]] = [
     {"encoding": "utf-8"},
     {"binary": "count"},
     {"binary": "error", "max_lines": 2},
+    {"languages": True, "docstrings": "comment"},
 ]
 
 
@@ -359,6 +361,7 @@ def test_timeout_is_enforced_on_the_workers(address: str, tmp_path: Path) -> Non
         ["--format", "json", "--encoding", "utf-8", "--max-lines", "20"],
         ["--format", "csv", "--binary", "error", "--sort", "lines"],
         ["--summary", "-v"],
+        ["--languages", "--format", "json"],
     ],
 )
 def test_cli_output_is_the_same_as_a_local_run(address: str, tree: Path, args: list[str]) -> None:

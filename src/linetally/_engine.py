@@ -424,7 +424,10 @@ class Run:
             if outcome is None:
                 here.append(job)
             elif isinstance(outcome, tuple):
-                outcomes[job], job.size, job.classified = outcome
+                # (result, size[, classified]): the classification comes with counts only.
+                outcomes[job], job.size = outcome[0], outcome[1]
+                if len(outcome) > 2:
+                    job.classified = outcome[2]
             else:
                 outcomes[job] = outcome
         if here:

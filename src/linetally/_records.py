@@ -152,8 +152,17 @@ def _construct(cls: type[Exception], record: Record) -> Exception:
     # A class with its own constructor (TooManyLines(path, lines, limit), ...):
     # build it without calling __init__; its attributes come from the record.
     exc = cls.__new__(cls, *args)
+    if isinstance(exc, UnicodeError):
+        # Its fields (encoding, object, start, ...) are set by the builtin's __init__.
+        base = next(c for c in cls.__mro__ if c.__module__ == "builtins")
+        with contextlib.suppress(TypeError):
+            base.__init__(exc, *args)  # type: ignore[misc]
     exc.args = tuple(args)
-    if str(exc) != record["message"]:
+    try:
+        same = str(exc) == record["message"]
+    except Exception:  # a __str__ that reads attributes restored later, from the record
+        same = True
+    if not same:
         # A custom __str__ that reads attributes not restored yet: keep the message.
         exc.args = (record["message"],)
     return exc
