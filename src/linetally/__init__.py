@@ -22,12 +22,13 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._api import CountOptions, count, count_async, iter_results
     from ._engine import Options, Run
-    from ._errors import BinaryFileError, LinetallyError, TooManyLines
+    from ._errors import BinaryFileError, CodecUnavailableError, LinetallyError, TooManyLines
     from ._model import FileResult, Report, Row, Snapshot, Status, Totals
     from ._walk import Entry, walk
 
 __all__ = [
     "BinaryFileError",
+    "CodecUnavailableError",
     "CountOptions",
     "Entry",
     "FileResult",
@@ -55,6 +56,7 @@ _WHERE = {
     "Options": "_engine",
     "Run": "_engine",
     "BinaryFileError": "_errors",
+    "CodecUnavailableError": "_errors",
     "LinetallyError": "_errors",
     "TooManyLines": "_errors",
     "FileResult": "_model",

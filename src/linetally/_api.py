@@ -33,6 +33,9 @@ class CountOptions(TypedDict, total=False):
     - ``timeout``: seconds per file; a slower file fails with TimeoutError.
     - ``max_lines``: a file with more lines fails with :class:`TooManyLines`.
     - ``delay``: seconds per line, to slow the count down to watchable speed.
+    - ``decompress``: count the decompressed content of gzip, bzip2, xz, lzma
+      and zstd files, recognised by their magic bytes; their results get
+      ``codec`` and ``decompressed_bytes`` (``bytes`` stays the size on disk).
     """
 
     jobs: int | None
@@ -43,6 +46,7 @@ class CountOptions(TypedDict, total=False):
     timeout: float | None
     max_lines: int | None
     delay: float
+    decompress: bool
 
 
 def _inputs(paths: Paths) -> Iterable[Input]:

@@ -157,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="files with a NUL byte in their first 8 KiB: skip (default), count, or fail",
     )
     cnt.add_argument(
+        "-z",
+        "--decompress",
+        action="store_true",
+        help="count the decompressed content of gzip, bzip2, xz, lzma and zstd files",
+    )
+    cnt.add_argument(
         "--delay",
         type=_seconds,
         default=None,
@@ -334,6 +340,7 @@ def _main(args: argparse.Namespace) -> int:
             delay=args.delay or 0.0,
             keep_results=args.format != "jsonl",
             processes=args.processes,
+            decompress=args.decompress,
         )
         entries = walk(
             _roots(args),
@@ -380,7 +387,7 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
 
                 write = sys.stdout.write
                 async for result in results:
-                    write(jsonl_line(result))
+                    write(jsonl_line(result, args.decompress))
             else:
                 async for _ in results:
                     pass

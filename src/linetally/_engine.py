@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import dataclasses
 import heapq
 import os
 import resource
@@ -27,7 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ._errors import LinetallyError, TooManyLines, attach_path
+from ._errors import LinetallyError, TooManyLines, attach_path, expected_errors
 from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
 from ._procs import ProcessPool
@@ -87,6 +88,7 @@ class Options:
     delay: float = 0.0
     keep_results: bool = True
     processes: int | None = None
+    decompress: bool = False
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -120,7 +122,9 @@ class Options:
 
     def read_settings(self) -> ReadSettings:
         """The part of the options that the reading threads apply."""
-        return ReadSettings(self.encoding, self.binary, self.max_lines, self.delay)
+        return ReadSettings(
+            self.encoding, self.binary, self.max_lines, self.delay, decompress=self.decompress
+        )
 
 
 class Run:
@@ -338,7 +342,7 @@ class Run:
         later = [job for job, o in zip(group, outcomes, strict=True) if isinstance(o, NotRegular)]
         self._deliver(
             [
-                (job.index, self._result(job, outcome))
+                (job.index, _with_codec(job, self._result(job, outcome)))
                 for job, outcome in zip(group, outcomes, strict=True)
                 if not isinstance(outcome, NotRegular)
             ]
@@ -372,7 +376,7 @@ class Run:
             if outcome is None:
                 here.append(job)
             elif isinstance(outcome, tuple):
-                outcomes[job], job.size = outcome
+                outcomes[job], job.size, job.codec, job.decompressed = outcome
             else:
                 outcomes[job] = outcome
         if here:
@@ -455,10 +459,18 @@ def _read_batch(
             outcomes.append(count_file(job, settings, regular_only=regular_only))
         except (Stopped, NotRegular) as handed_back:
             outcomes.append(handed_back)
-        except EXPECTED as exc:
+        except expected_errors() as exc:
             outcomes.append(exc)
             failed = stop_early
     return outcomes
+
+
+def _with_codec(job: Job, result: FileResult) -> FileResult:
+    """Add what the reading found of a compressed file: its format, its decompressed size."""
+    if job.codec is None:
+        return result
+    size = job.decompressed if result.lines is not None else None
+    return dataclasses.replace(result, codec=job.codec, decompressed_bytes=size)
 
 
 def _row(result: FileResult) -> Row:

@@ -27,6 +27,11 @@ class FileResult:
     file has its size). ``error`` holds the original exception of a failure,
     with the path on it as ``error.path`` and as a note. ``reason`` says why a
     file was skipped or cancelled.
+
+    A file read with ``decompress`` that turned out to be compressed has its
+    format in ``codec`` (``"gzip"``, ``"bzip2"``, ``"xz"``, ``"lzma"``,
+    ``"zstd"``) and, wherever ``lines`` is set, its decompressed size in
+    ``decompressed_bytes``; ``bytes`` stays its size on disk.
     """
 
     path: str
@@ -35,6 +40,8 @@ class FileResult:
     bytes: int | None = None
     error: Exception | None = None
     reason: str | None = None
+    codec: str | None = None
+    decompressed_bytes: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -18,9 +18,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
+
+if TYPE_CHECKING:
+    from ._decompress import Decompressed
 
 __all__ = [
     "CHUNK_SIZE",
@@ -86,12 +90,24 @@ class ReadSettings:
     binary: str = "skip"
     max_lines: int | None = None
     delay: float = 0.0
+    decompress: bool = False
 
 
 class Job:
     """One file in flight, shared between the event loop and a reading thread."""
 
-    __slots__ = ("deadline", "index", "lines", "path", "size", "started", "stop", "timeout")
+    __slots__ = (
+        "codec",
+        "deadline",
+        "decompressed",
+        "index",
+        "lines",
+        "path",
+        "size",
+        "started",
+        "stop",
+        "timeout",
+    )
 
     def __init__(self, index: int, path: str) -> None:
         self.index = index
@@ -102,6 +118,10 @@ class Job:
         self.deadline: float | None = None
         self.timeout = 0.0
         self.started = 0.0
+        self.codec: str | None = None
+        """The compression format of a file read with ``decompress``, else None."""
+        self.decompressed: int | None = None
+        """Bytes decompressed from it; then ``size`` counts the compressed bytes read."""
 
     def check(self) -> None:
         """Raise if the run asked this read to stop or its time is up."""
@@ -188,7 +208,14 @@ def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) 
             chunks = _chunks_regular(fd, st.st_size, job)
         else:
             chunks = _chunks_special(fd, job)
-        result = _count_chunks(chunks, job, settings)
+        stream = None
+        if settings.decompress:
+            chunks, stream = _decompressing(chunks, job, settings)
+        try:
+            result = _count_chunks(chunks, job, settings)
+        finally:
+            if stream is not None:
+                job.size, job.decompressed = stream.compressed_bytes, stream.decompressed_bytes
         if isinstance(result, Skip) and stat.S_ISREG(st.st_mode):
             return Skip(result.reason, st.st_size)
         return result
@@ -201,8 +228,43 @@ def _in_ranges(fd: int, size: int, settings: ReadSettings) -> bool:
     if _CORES < 2 or size < PARALLEL_MIN or settings.encoding or settings.delay:
         return False
     head = os.pread(fd, SNIFF_SIZE, 0)
+    if settings.decompress:
+        from ._decompress import sniff
+
+        if sniff(head):
+            return False  # counted as its decompressed stream
     # BOM files are decoded, binary ones may be skipped: the sequential path knows how.
     return detect_bom(head) is None and (settings.binary == "count" or not looks_binary(head))
+
+
+def _decompressing(
+    chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings
+) -> tuple[Iterator[bytes | bytearray], Decompressed | None]:
+    """The decompressed chunks when ``chunks`` start with a compression format's magic.
+
+    Between two decompressed chunks, the stream checks the stop request and
+    the deadline, and stops at ``max_lines`` (a compressed file's count can
+    grow far beyond its size), so a 10 GiB stream ends early when it must.
+    While it runs, ``job.size`` follows the compressed bytes read.
+    """
+    from ._decompress import Decompressed, detect
+
+    codec, chunks = detect(chunks)
+    if codec is None:
+        return chunks, None
+    job.codec = codec
+    limit = settings.max_lines
+
+    def check() -> None:
+        job.check()
+        job.size = stream.compressed_bytes
+        if limit is not None and job.lines > limit:
+            exc = TooManyLines(job.path, job.lines, limit)
+            exc.add_note("counting stopped at the limit: the file has at least this many lines")
+            raise exc
+
+    stream = Decompressed(codec, chunks, check=check)
+    return iter(stream), stream
 
 
 def _count_ranges(fd: int, size: int, job: Job, settings: ReadSettings) -> int:

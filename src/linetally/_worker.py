@@ -6,10 +6,11 @@ these. Each one reads length-prefixed pickled frames on stdin: first the
 :class:`~linetally._reader.ReadSettings`, then lists of paths; for each list
 it answers with a list of outcomes, one per path:
 
-- ``(lines, size)``: counted;
-- a :class:`~linetally._reader.Skip`;
-- ``(exception, size)``: the failure (OSError, ValueError, LinetallyError),
-  with the bytes read before it;
+- ``(lines, size, codec, decompressed)``: counted (``codec`` and
+  ``decompressed`` are None unless the file was read decompressed);
+- ``(skip, size, codec, decompressed)``: a :class:`~linetally._reader.Skip`;
+- ``(exception, size, codec, decompressed)``: the failure (OSError,
+  ValueError, LinetallyError, a codec's error), with the bytes read before it;
 - ``None``: not for a worker (not a regular file, or a big one): the parent
   counts it in a thread, with progress and the vectorised path.
 
@@ -26,8 +27,8 @@ import struct
 import sys
 from typing import BinaryIO
 
-from ._errors import LinetallyError
-from ._reader import Job, ReadSettings, Skip, count_file
+from ._errors import expected_errors
+from ._reader import Job, ReadSettings, count_file
 
 __all__ = ["HEADER", "MAX_SIZE", "frame", "main", "read_frame"]
 
@@ -36,8 +37,6 @@ MAX_SIZE = 1 << 20
 
 HEADER = struct.Struct("<I")
 """A frame is this header (the payload's length), then a pickle."""
-
-_EXPECTED = (OSError, ValueError, LinetallyError)
 
 
 def frame(obj: object) -> bytes:
@@ -63,12 +62,10 @@ def _outcome(path: str, settings: ReadSettings) -> object:
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIZE:
             return None
         result = count_file(job, settings)
-    except _EXPECTED as exc:
+    except expected_errors() as exc:
         exc.__traceback__ = None
-        return (exc, job.size)
-    if isinstance(result, Skip):
-        return result
-    return (result, job.size)
+        return (exc, job.size, job.codec, job.decompressed)
+    return (result, job.size, job.codec, job.decompressed)
 
 
 def main() -> None:
