@@ -173,6 +173,7 @@ class Timed:
     label: str
     argv: list[str]
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_kib: int = 0
     output: bytes = b""
 
@@ -180,9 +181,17 @@ class Timed:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
 
-def run_once(argv: list[str]) -> tuple[float, int, bytes]:
-    """Run ``argv`` with stdout to a temporary file; wall time, peak RSS (KiB), stdout."""
+
+def run_once(argv: list[str]) -> tuple[float, float, int, bytes]:
+    """Run ``argv``, stdout to a temporary file: wall time, CPU time, peak RSS (KiB), stdout.
+
+    The CPU time (user + system) includes the children the command waited for: both
+    sides of a pipeline. It says what a run costs when other work loads the machine.
+    """
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stdin=subprocess.DEVNULL)
@@ -193,14 +202,15 @@ def run_once(argv: list[str]) -> tuple[float, int, bytes]:
         data = out.read()
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {shlex.join(argv)}")
-    return seconds, usage.ru_maxrss, data
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, data
 
 
 def time_command(cmd: Timed, runs: int) -> Timed:
     run_once(cmd.argv)  # warm-up: page cache, imports
     for _ in range(runs):
-        seconds, peak, cmd.output = run_once(cmd.argv)
+        seconds, cpu, peak, cmd.output = run_once(cmd.argv)
         cmd.seconds.append(seconds)
+        cmd.cpu.append(cpu)
         cmd.peak_kib = max(cmd.peak_kib, peak)
     return cmd
 
@@ -265,9 +275,9 @@ def main() -> None:
     )
     print(
         "| file | size | tool | tool (s) | linetally (s) | linetally / tool | met? "
-        "| linetally peak RSS |"
+        "| CPU s: tool / linetally | linetally peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     expected = None
     for codec in codecs:
         path = files[codec]
@@ -297,13 +307,14 @@ def main() -> None:
             if theirs is None:
                 print(
                     f"| {name} | {size} | {cat}: missing | — | {ours.median:.3f} | — | — "
-                    f"| {ours.peak_kib / 1024:.0f} MB |"
+                    f"| — / {ours.median_cpu:.2f} | {ours.peak_kib / 1024:.0f} MB |"
                 )
                 continue
             ratio = ours.median / theirs.median
             print(
                 f"| {name} | {size} | {theirs.label} | {theirs.median:.3f} | {ours.median:.3f} "
                 f"| {ratio:.2f} | {'met' if ratio <= 1 else 'missed'} "
+                f"| {theirs.median_cpu:.2f} / {ours.median_cpu:.2f} "
                 f"| {ours.peak_kib / 1024:.0f} MB |"
             )
     print(f"\nEvery command counted {expected:,} lines.")
