@@ -25,6 +25,7 @@ import linetally
 from linetally import CodecUnavailableError, Status, _decompress
 from linetally._counting import count_lines
 from linetally._decompress import Decompressed, detect, sniff
+from linetally._output import json_record, json_text
 from linetally._reader import Job, ReadSettings, Stopped, count_file
 
 from .conftest import oracle, run_cli
@@ -636,3 +637,29 @@ def test_decompressed_accepts_any_iterable() -> None:
     make: Callable[[], Any]
     for make in (lambda: [data], lambda: (data,), lambda: _iter_exact(data[:3], data[3:])):
         assert b"".join(Decompressed("xz", make())) == b"1\n2\n"
+
+
+@given(
+    status=st.sampled_from(list(Status)),
+    lines=st.none() | st.integers(min_value=0, max_value=10**12),
+    codec=st.none() | st.sampled_from(CODECS),
+    made=st.none() | st.integers(min_value=0, max_value=10**15),
+    reason=st.none() | st.just("binary"),
+    decompress=st.booleans(),
+)
+def test_json_text_with_the_new_keys_is_json_dumps(
+    status: Status,
+    lines: int | None,
+    codec: str | None,
+    made: int | None,
+    reason: str | None,
+    decompress: bool,
+) -> None:
+    r = linetally.FileResult("a.gz", status, lines, 10, None, reason, codec, made)
+    text = json_text(r, decompress)
+    assert text == json.dumps(json_record(r, decompress), ensure_ascii=True)
+    keys = list(json.loads(text))
+    if decompress:
+        assert keys[-2:] == ["codec", "decompressed_bytes"]
+    else:
+        assert keys == ["path", "status", "lines", "bytes", "error", "reason"]
