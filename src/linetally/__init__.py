@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._api import CountOptions, count, count_async, iter_results
     from ._cluster import ClusterError, ClusterVersionError, WorkerLost
     from ._engine import Options, Run
-    from ._errors import BinaryFileError, LinetallyError, TooManyLines
+    from ._errors import BinaryFileError, CodecUnavailableError, LinetallyError, TooManyLines
     from ._model import FileResult, LanguageTotals, Report, Row, Snapshot, Status, Totals
     from ._walk import Entry, walk
 
@@ -31,6 +31,7 @@ __all__ = [
     "BinaryFileError",
     "ClusterError",
     "ClusterVersionError",
+    "CodecUnavailableError",
     "CountOptions",
     "Entry",
     "FileResult",
@@ -63,6 +64,7 @@ _WHERE = {
     "Options": "_engine",
     "Run": "_engine",
     "BinaryFileError": "_errors",
+    "CodecUnavailableError": "_errors",
     "LinetallyError": "_errors",
     "TooManyLines": "_errors",
     "FileResult": "_model",

@@ -41,6 +41,9 @@ class CountOptions(TypedDict, total=False):
       ``"code"`` (the default, as in tokei) or as ``"comment"`` (as in cloc and scc).
     - ``scheduler``: a Dask scheduler's address or a ``distributed.Client``:
       the files are counted on that cluster's workers (``linetally[dask]``).
+    - ``decompress``: count the decompressed content of gzip, bzip2, xz, lzma
+      and zstd files, recognised by their magic bytes; their results get
+      ``codec`` and ``decompressed_bytes`` (``bytes`` stays the size on disk).
     """
 
     jobs: int | None
@@ -54,6 +57,7 @@ class CountOptions(TypedDict, total=False):
     languages: bool
     docstrings: Docstrings
     scheduler: str | object | None
+    decompress: bool
 
 
 def _not_a_path(item: object) -> TypeError:

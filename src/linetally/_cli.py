@@ -188,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="files with a NUL byte in their first 8 KiB: skip (default), count, or fail",
     )
     cnt.add_argument(
+        "-z",
+        "--decompress",
+        action="store_true",
+        help="count the decompressed content of gzip, bzip2, xz, lzma and zstd files",
+    )
+    cnt.add_argument(
         "--delay",
         type=_seconds,
         default=None,
@@ -465,6 +471,7 @@ def _options(args: argparse.Namespace) -> Options:
         languages=args.languages or (args.by or "").startswith("language"),
         docstrings=args.docstrings or "code",
         scheduler=args.scheduler,
+        decompress=args.decompress,
     )
 
 
@@ -611,7 +618,7 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                 languages = bool(args.languages)
                 try:
                     async for result in results:
-                        write(jsonl_line(result, languages))
+                        write(jsonl_line(result, languages, args.decompress))
                 except BrokenPipeError:
                     raise
                 except OSError as exc:

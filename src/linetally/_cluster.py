@@ -30,15 +30,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import LinetallyError
+from ._errors import LinetallyError, expected_errors
 from ._pool import ThreadPool
-from ._reader import Job, ReadSettings, Skip, Stopped, count_file
+from ._reader import Job, ReadSettings, Skip, Stopped, count_file, job_extras
 from ._records import Record, from_record, to_record
 from ._version import __version__
 
 __all__ = ["ClusterError", "ClusterVersionError", "DaskPool", "WorkerLost"]
 
-_EXPECTED = (OSError, ValueError, LinetallyError)
 _CONNECT_TIMEOUT = 5.0
 """Seconds to reach the scheduler, and to wait for a first worker."""
 _POLL = 0.2
@@ -445,16 +444,16 @@ def _count_batch(
         except Stopped:
             out.append(("stopped",))
             continue
-        except _EXPECTED as exc:
+        except expected_errors() as exc:
             exc.__traceback__ = None
-            out.append(("error", to_record(exc), job.size))
+            out.append(("error", to_record(exc), job.size, job_extras(job)))
             if stop_early:
                 flag.set()
             continue
         if isinstance(result, Skip):
             out.append(("skip", result.reason, result.size))
         else:
-            out.append(("ok", result, job.size, job.classified))
+            out.append(("ok", result, job.size, job_extras(job)))
     return out
 
 
@@ -470,7 +469,7 @@ def _decode(outcome: tuple[Any, ...], path: str, sent: str) -> object:
     record: Record = outcome[1]
     if path != sent:
         record = _renamed(record, sent, path)
-    return (from_record(record), outcome[2], None)
+    return (from_record(record), outcome[2], outcome[3])
 
 
 def _renamed(record: Record, old: str, new: str) -> Record:

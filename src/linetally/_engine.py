@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import dataclasses
 import heapq
 import os
 import resource
@@ -27,7 +28,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ._errors import CANCELLED_AFTER_FAILURE, LinetallyError, TooManyLines, attach_path
+from ._errors import (
+    CANCELLED_AFTER_FAILURE,
+    LinetallyError,
+    TooManyLines,
+    attach_path,
+    expected_errors,
+)
 from ._model import (
     FileResult,
     LanguageTotals,
@@ -40,7 +47,7 @@ from ._model import (
 )
 from ._pool import ThreadPool
 from ._procs import ProcessPool
-from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
+from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file, restore_extras
 from ._walk import Entry
 
 if TYPE_CHECKING:
@@ -53,9 +60,6 @@ BinaryPolicy = Literal["skip", "count", "error"]
 Docstrings = Literal["code", "comment"]
 PathLike = str | os.PathLike[str]
 Input = PathLike | Entry
-
-EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LinetallyError)
-"""Per-file failures that become results; anything else is a bug and propagates."""
 
 _BATCH = 64
 _PULL = 256
@@ -106,6 +110,7 @@ class Options:
     docstrings: Docstrings = "code"
     scheduler: str | object | None = None
     """A Dask scheduler's address or a ``distributed.Client``: count on that cluster."""
+    decompress: bool = False
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -149,6 +154,7 @@ class Options:
             self.delay,
             self.languages,
             self.docstrings,
+            self.decompress,
         )
 
 
@@ -390,7 +396,7 @@ class Run:
         later = [job for job, o in zip(group, outcomes, strict=True) if isinstance(o, NotRegular)]
         self._deliver(
             [
-                (job.index, self._result(job, outcome))
+                (job.index, _with_codec(job, self._result(job, outcome)))
                 for job, outcome in zip(group, outcomes, strict=True)
                 if not isinstance(outcome, NotRegular)
             ]
@@ -424,10 +430,10 @@ class Run:
             if outcome is None:
                 here.append(job)
             elif isinstance(outcome, tuple):
-                # (result, size[, classified]): the classification comes with counts only.
+                # (result, size, extras): see _worker.
                 outcomes[job], job.size = outcome[0], outcome[1]
-                if len(outcome) > 2:
-                    job.classified = outcome[2]
+                if len(outcome) > 2 and outcome[2] is not None:
+                    restore_extras(job, outcome[2])
             else:
                 outcomes[job] = outcome
         if here:
@@ -525,10 +531,18 @@ def _read_batch(
             outcomes.append(count_file(job, settings, regular_only=regular_only))
         except (Stopped, NotRegular) as handed_back:
             outcomes.append(handed_back)
-        except EXPECTED as exc:
+        except expected_errors() as exc:
             outcomes.append(exc)
             failed = stop_early
     return outcomes
+
+
+def _with_codec(job: Job, result: FileResult) -> FileResult:
+    """Add what the reading found of a compressed file: its format, its decompressed size."""
+    if job.codec is None:
+        return result
+    size = job.decompressed if result.lines is not None else None
+    return dataclasses.replace(result, codec=job.codec, decompressed_bytes=size)
 
 
 def _row(result: FileResult) -> Row:

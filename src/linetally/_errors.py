@@ -7,11 +7,14 @@ import builtins
 __all__ = [
     "CANCELLED_AFTER_FAILURE",
     "BinaryFileError",
+    "CodecUnavailableError",
     "LinetallyError",
     "TooManyLines",
     "UnicodeDecodeError",
     "attach_path",
     "describe",
+    "expect",
+    "expected_errors",
 ]
 
 CANCELLED_AFTER_FAILURE = "cancelled after a failure"
@@ -42,7 +45,7 @@ class TooManyLines(LinetallyError):
         self.limit = limit
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.path, self.lines, self.limit))
+        return (type(self), (self.path, self.lines, self.limit), self.__dict__)
 
 
 class BinaryFileError(LinetallyError):
@@ -52,7 +55,47 @@ class BinaryFileError(LinetallyError):
         super().__init__(path, "binary file (a NUL byte in its first 8 KiB)")
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.path,))
+        return (type(self), (self.path,), self.__dict__)
+
+
+class CodecUnavailableError(LinetallyError):
+    """A compressed file needs a codec whose library is not installed (zstd before Python 3.14).
+
+    ``codec`` names the format, ``extra`` the package extra that brings the
+    library (``pip install 'linetally[zstd]'``).
+    """
+
+    def __init__(self, codec: str, extra: str, path: str = "") -> None:
+        super().__init__(
+            path,
+            f"{codec}-compressed, and the {codec} codec is not installed: "
+            f"pip install 'linetally[{extra}]'",
+        )
+        self.codec = codec
+        self.extra = extra
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.codec, self.extra, self.path), self.__dict__)
+
+
+_EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LinetallyError)
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """The exception types that are a file's own failure, not a bug: they become results.
+
+    OSError (and so ``gzip.BadGzipFile`` and bz2's errors), ValueError (decode
+    errors), :class:`LinetallyError`, and the error types of the codecs loaded
+    so far (EOFError for a truncated stream, ``zlib.error``,
+    ``lzma.LZMAError``, zstd's ``ZstdError``), added by :func:`expect`.
+    """
+    return _EXPECTED
+
+
+def expect(*types: type[Exception]) -> None:
+    """Count ``types`` as per-file failures from now on (a codec adds its errors when loaded)."""
+    global _EXPECTED
+    _EXPECTED = (*_EXPECTED, *(t for t in types if t not in _EXPECTED))
 
 
 class UnicodeDecodeError(builtins.UnicodeDecodeError):
@@ -113,5 +156,12 @@ def describe(exc: BaseException) -> str:
             f"{bad.hex(' ')} at byte offset {where} ({exc.reason})"
         )
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
+        text = exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    read = getattr(exc, "compressed_bytes", None)
+    if isinstance(read, int):
+        # Set on failures met while decompressing (see linetally._decompress).
+        made = getattr(exc, "decompressed_bytes", None)
+        text += f" (after {read:,} compressed bytes, {made:,} bytes decompressed)"
+    return text

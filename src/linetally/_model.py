@@ -31,6 +31,10 @@ class FileResult:
     With ``languages=True``, a counted file also has its ``language`` (tokei's
     name, None when unknown) and, for a known language, how its lines split
     into ``code``, ``comments`` and ``blanks`` (they add up to ``lines``).
+    A file read with ``decompress`` that turned out to be compressed has its
+    format in ``codec`` (``"gzip"``, ``"bzip2"``, ``"xz"``, ``"lzma"``,
+    ``"zstd"``) and, wherever ``lines`` is set, its decompressed size in
+    ``decompressed_bytes``; ``bytes`` stays its size on disk.
     """
 
     path: str
@@ -43,6 +47,8 @@ class FileResult:
     code: int | None = None
     comments: int | None = None
     blanks: int | None = None
+    codec: str | None = None
+    decompressed_bytes: int | None = None
 
     @property
     def ok(self) -> bool:

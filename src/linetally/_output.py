@@ -34,6 +34,7 @@ __all__ = [
 
 CSV_HEADER = ("path", "status", "lines", "bytes", "error_type", "error_message", "reason")
 LANGUAGE_COLUMNS = ("language", "code", "comments", "blanks")
+DECOMPRESS_COLUMNS = ("codec", "decompressed_bytes")
 
 _RAW = "linetally-raw"
 
@@ -82,11 +83,12 @@ def prepare_streams(*streams: object) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def json_record(r: FileResult, languages: bool = False) -> dict[str, Any]:
+def json_record(r: FileResult, languages: bool = False, decompress: bool = False) -> dict[str, Any]:
     """One file as the ``files`` entries of ``--format json`` and the lines of jsonl.
 
     With ``languages`` (``--languages``), also its language and its code,
-    comment and blank lines.
+    comment and blank lines; with ``decompress`` (``-z``), ``codec`` and
+    ``decompressed_bytes``.
     """
     error = None
     if r.error is not None:
@@ -101,6 +103,9 @@ def json_record(r: FileResult, languages: bool = False) -> dict[str, Any]:
     }
     if languages:
         record.update(_language_fields(r))
+    if decompress:
+        record["codec"] = r.codec
+        record["decompressed_bytes"] = r.decompressed_bytes
     return record
 
 
@@ -122,27 +127,32 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=True)
 
 
-def json_text(r: FileResult, languages: bool = False) -> str:
-    """``json_record(r, languages)`` as JSON text, written out directly for the common case.
+def json_text(r: FileResult, languages: bool = False, decompress: bool = False) -> str:
+    """``json_record(r, ...)`` as JSON text, written out directly for the common case.
 
     Byte for byte what ``json.dumps`` gives, several times faster for a result
     with no error and no reason: that matters with 100,000 files.
     """
-    if languages:
-        return _dumps(json_record(r, languages))
+    if languages or decompress:
+        return _dumps(json_record(r, languages, decompress))
     if r.error is None and r.reason is None:
         lines = "null" if r.lines is None else int(r.lines)
         size = "null" if r.bytes is None else int(r.bytes)
-        return (
+        text = (
             f'{{"path": {_quote(r.path)}, "status": "{r.status.value}", "lines": {lines}, '
-            f'"bytes": {size}, "error": null, "reason": null}}'
+            f'"bytes": {size}, "error": null, "reason": null'
         )
-    return _dumps(json_record(r))
+        if decompress:
+            codec = "null" if r.codec is None else _quote(r.codec)
+            made = "null" if r.decompressed_bytes is None else int(r.decompressed_bytes)
+            text += f', "codec": {codec}, "decompressed_bytes": {made}'
+        return text + "}"
+    return _dumps(json_record(r, decompress))
 
 
-def jsonl_line(r: FileResult, languages: bool = False) -> str:
+def jsonl_line(r: FileResult, languages: bool = False, decompress: bool = False) -> str:
     """One ``--format jsonl`` line, newline included."""
-    return json_text(r, languages) + "\n"
+    return json_text(r, languages, decompress) + "\n"
 
 
 def ordered(results: Sequence[FileResult], args: argparse.Namespace) -> Sequence[FileResult]:
@@ -170,7 +180,9 @@ def write_output(report: Report, args: argparse.Namespace, out: TextIO) -> None:
         summary = distribution(report.results) if getattr(args, "summary", False) else None
         _write_json(report, ordered(report.results, args), out, args, summary)
     elif fmt == "csv":
-        _write_csv(ordered(report.results, args), out, args.languages)
+        _write_csv(
+            ordered(report.results, args), out, args.languages, getattr(args, "decompress", False)
+        )
     elif args.languages or args.by is not None:
         if args.summary:
             _write_table(report, args, out)
@@ -232,11 +244,12 @@ def _write_json(
         "bytes": t.bytes,
     }
     languages = bool(args.languages)
+    decompress = bool(getattr(args, "decompress", False))
     out.write('{"files": [')
     sep = "\n  "
     for r in rows:
         out.write(sep)
-        out.write(json_text(r, languages))
+        out.write(json_text(r, languages, decompress))
         sep = ",\n  "
     out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}')
     if languages:
@@ -250,14 +263,17 @@ def _write_json(
     out.write("}\n")
 
 
-def _write_csv(rows: Sequence[FileResult], out: TextIO, languages: bool = False) -> None:
+def _write_csv(
+    rows: Sequence[FileResult], out: TextIO, languages: bool = False, decompress: bool = False
+) -> None:
     """The CSV rows; on a real stdout, names go out as their raw bytes, whatever the locale."""
     import csv
 
     buffer = getattr(out, "buffer", None)
     text = io.StringIO() if buffer is not None else out
     w = csv.writer(text, lineterminator="\n")
-    w.writerow(CSV_HEADER + (LANGUAGE_COLUMNS if languages else ()))
+    header = CSV_HEADER + (LANGUAGE_COLUMNS if languages else ())
+    w.writerow(header + (DECOMPRESS_COLUMNS if decompress else ()))
     encoding = sys.getfilesystemencoding()
     for i, r in enumerate(rows):
         e = r.error
@@ -272,6 +288,8 @@ def _write_csv(rows: Sequence[FileResult], out: TextIO, languages: bool = False)
         ]
         if languages:
             row += ["" if v is None else v for v in (r.language, r.code, r.comments, r.blanks)]
+        if decompress:
+            row += [r.codec or "", "" if r.decompressed_bytes is None else r.decompressed_bytes]
         w.writerow(row)
         if buffer is not None and (i % 1024 == 1023 or i == len(rows) - 1):
             assert isinstance(text, io.StringIO)

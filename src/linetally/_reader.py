@@ -18,11 +18,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._counting import SNIFF_SIZE, LineCounter, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
 from ._errors import UnicodeDecodeError as OffsetDecodeError
+
+if TYPE_CHECKING:
+    from ._decompress import Decompressed
 
 __all__ = [
     "CHUNK_SIZE",
@@ -33,6 +36,8 @@ __all__ = [
     "Skip",
     "Stopped",
     "count_file",
+    "job_extras",
+    "restore_extras",
 ]
 
 CHUNK_SIZE = 1 << 19
@@ -90,6 +95,7 @@ class ReadSettings:
     delay: float = 0.0
     languages: bool = False
     docstrings: Literal["code", "comment"] = "code"
+    decompress: bool = False
 
 
 class Job:
@@ -97,7 +103,9 @@ class Job:
 
     __slots__ = (
         "classified",
+        "codec",
         "deadline",
+        "decompressed",
         "index",
         "lines",
         "path",
@@ -118,6 +126,10 @@ class Job:
         self.started = 0.0
         self.classified: Classified | None = None
         """With ``languages``: (language, code, comments, blanks) once counted."""
+        self.codec: str | None = None
+        """The compression format of a file read with ``decompress``, else None."""
+        self.decompressed: int | None = None
+        """Bytes decompressed from it; then ``size`` counts the compressed bytes read."""
 
     def check(self) -> None:
         """Raise if the run asked this read to stop or its time is up."""
@@ -204,7 +216,14 @@ def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) 
             chunks = _chunks_regular(fd, st.st_size, job)
         else:
             chunks = _chunks_special(fd, job)
-        result = _count_chunks(chunks, job, settings)
+        stream = None
+        if settings.decompress:
+            chunks, stream = _decompressing(chunks, job, settings)
+        try:
+            result = _count_chunks(chunks, job, settings)
+        finally:
+            if stream is not None:
+                job.size, job.decompressed = stream.compressed_bytes, stream.decompressed_bytes
         if isinstance(result, Skip) and stat.S_ISREG(st.st_mode):
             return Skip(result.reason, st.st_size)
         return result
@@ -223,8 +242,43 @@ def _in_ranges(fd: int, size: int, settings: ReadSettings) -> bool:
     ):
         return False
     head = os.pread(fd, SNIFF_SIZE, 0)
+    if settings.decompress:
+        from ._decompress import sniff
+
+        if sniff(head):
+            return False  # counted as its decompressed stream
     # BOM files are decoded, binary ones may be skipped: the sequential path knows how.
     return detect_bom(head) is None and (settings.binary == "count" or not looks_binary(head))
+
+
+def _decompressing(
+    chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings
+) -> tuple[Iterator[bytes | bytearray], Decompressed | None]:
+    """The decompressed chunks when ``chunks`` start with a compression format's magic.
+
+    Between two decompressed chunks, the stream checks the stop request and
+    the deadline, and stops at ``max_lines`` (a compressed file's count can
+    grow far beyond its size), so a 10 GiB stream ends early when it must.
+    While it runs, ``job.size`` follows the compressed bytes read.
+    """
+    from ._decompress import Decompressed, detect
+
+    codec, chunks = detect(chunks)
+    if codec is None:
+        return chunks, None
+    job.codec = codec
+    limit = settings.max_lines
+
+    def check() -> None:
+        job.check()
+        job.size = stream.compressed_bytes
+        if limit is not None and job.lines > limit:
+            exc = TooManyLines(job.path, job.lines, limit)
+            exc.add_note("counting stopped at the limit: the file has at least this many lines")
+            raise exc
+
+    stream = Decompressed(codec, chunks, check=check)
+    return iter(stream), stream
 
 
 def _count_ranges(fd: int, size: int, job: Job, settings: ReadSettings) -> int:
@@ -331,6 +385,19 @@ def _count_chunks(
 
 Classified = tuple[str | None, int | None, int | None, int | None]
 """A file's language and its code, comment and blank lines (None when the language is unknown)."""
+
+Extras = tuple[str | None, int | None, Classified | None]
+"""What a count knows besides lines and size: codec, decompressed bytes, classification."""
+
+
+def job_extras(job: Job) -> Extras:
+    """The extras of a finished ``job``, to send from a counting process."""
+    return (job.codec, job.decompressed, job.classified)
+
+
+def restore_extras(job: Job, extras: Extras) -> None:
+    """Put the extras a counting process sent back on the parent's ``job``."""
+    job.codec, job.decompressed, job.classified = extras
 
 
 def _classify(

@@ -6,11 +6,14 @@ these. Each one reads length-prefixed pickled frames on stdin: first the
 :class:`~linetally._reader.ReadSettings`, then lists of paths; for each list
 it answers with a list of outcomes, one per path:
 
-- ``(lines, size, classified)``: counted (``classified``: the language and
-  its code, comment and blank lines, with ``languages``; else None);
-- a :class:`~linetally._reader.Skip`;
-- ``(exception, size, None)``: the failure (OSError, ValueError, LinetallyError),
-  with the bytes read before it;
+- ``(lines, size, extras)``: counted;
+- ``(skip, size, extras)``: a :class:`~linetally._reader.Skip`;
+- ``(exception, size, extras)``: the failure (OSError, ValueError,
+  LinetallyError, a codec's error), with the bytes read before it;
+
+``extras`` is :func:`~linetally._reader.job_extras`: the codec and the
+decompressed size of a file read with ``decompress``, and its language and
+code/comment/blank lines with ``languages`` (None where they do not apply).
 - ``None``: not for a worker (not a regular file, or a big one): the parent
   counts it in a thread, with progress and the vectorised path.
 
@@ -27,8 +30,8 @@ import struct
 import sys
 from typing import BinaryIO
 
-from ._errors import LinetallyError
-from ._reader import Job, ReadSettings, Skip, count_file
+from ._errors import expected_errors
+from ._reader import Job, ReadSettings, count_file, job_extras
 
 __all__ = ["HEADER", "MAX_SIZE", "frame", "main", "read_frame"]
 
@@ -37,8 +40,6 @@ MAX_SIZE = 1 << 20
 
 HEADER = struct.Struct("<I")
 """A frame is this header (the payload's length), then a pickle."""
-
-_EXPECTED = (OSError, ValueError, LinetallyError)
 
 
 def frame(obj: object) -> bytes:
@@ -64,12 +65,10 @@ def _outcome(path: str, settings: ReadSettings) -> object:
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIZE:
             return None
         result = count_file(job, settings)
-    except _EXPECTED as exc:
+    except expected_errors() as exc:
         exc.__traceback__ = None
-        return (exc, job.size, None)
-    if isinstance(result, Skip):
-        return result
-    return (result, job.size, job.classified)
+        return (exc, job.size, job_extras(job))
+    return (result, job.size, job_extras(job))
 
 
 def main() -> None:
