@@ -558,7 +558,8 @@ def test_cli_table_jsonl_and_csv(logs: Path) -> None:
     assert jsonl.err == ""
 
     plain_csv = run_cli("--format", "csv", "app.log", cwd=logs)
-    assert plain_csv.out.splitlines()[0] == "path,status,lines,bytes,error_type,error_message"
+    header = "path,status,lines,bytes,error_type,error_message,reason"  # the CSV of issue 10
+    assert plain_csv.out.splitlines()[0] == header
     ran = run_cli("-z", "--format", "csv", "--sort", "path", "app.log", "app.log.1.gz", cwd=logs)
     assert ran.code == 0
     rows = list(csv.reader(io.StringIO(ran.out)))
@@ -655,9 +656,11 @@ def test_json_text_with_the_new_keys_is_json_dumps(
     reason: str | None,
     decompress: bool,
 ) -> None:
-    r = linetally.FileResult("a.gz", status, lines, 10, None, reason, codec, made)
-    text = json_text(r, decompress)
-    assert text == json.dumps(json_record(r, decompress), ensure_ascii=True)
+    r = linetally.FileResult(
+        "a.gz", status, lines, 10, None, reason, codec=codec, decompressed_bytes=made
+    )
+    text = json_text(r, decompress=decompress)
+    assert text == json.dumps(json_record(r, decompress=decompress), ensure_ascii=True)
     keys = list(json.loads(text))
     if decompress:
         assert keys[-2:] == ["codec", "decompressed_bytes"]

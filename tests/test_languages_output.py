@@ -294,3 +294,15 @@ def test_docstrings_option_on_the_command_line(tree: Path) -> None:
     assert counts() == (4, 0)
     assert counts("--docstrings", "code") == (4, 0)
     assert counts("--docstrings", "comment") == (2, 2)
+
+
+def test_compressed_source_keeps_its_language(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "app.py.gz").write_bytes(gzip.compress(b"# c\nx = 1\n\n"))
+    r = run_cli("-z", "--languages", "--format", "json", "app.py.gz", cwd=tmp_path)
+    assert r.code == 0, r.err
+    (f,) = json.loads(r.out)["files"]
+    assert (f["language"], f["code"], f["comments"], f["blanks"]) == ("Python", 1, 1, 1)
+    assert (f["codec"], f["decompressed_bytes"]) == ("gzip", 11)
+    assert list(f)[-6:] == [*LANGUAGE_KEYS, "codec", "decompressed_bytes"]

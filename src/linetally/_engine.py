@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Literal
 
 from ._errors import (
     CANCELLED_AFTER_FAILURE,
-    LinetallyError,
     TooManyLines,
     attach_path,
     expected_errors,
@@ -442,11 +441,19 @@ class Run:
 
     def _result(self, job: Job, outcome: object) -> FileResult:
         if isinstance(outcome, int):
-            if job.classified is not None:
-                return FileResult(
-                    job.path, Status.OK, outcome, job.size, None, None, *job.classified
-                )
-            return FileResult(job.path, Status.OK, outcome, job.size)
+            if job.classified is None:
+                return FileResult(job.path, Status.OK, outcome, job.size)
+            language, code, comments, blanks = job.classified
+            return FileResult(
+                job.path,
+                Status.OK,
+                outcome,
+                job.size,
+                language=language,
+                code=code,
+                comments=comments,
+                blanks=blanks,
+            )
         if isinstance(outcome, Skip):
             return FileResult(job.path, Status.SKIPPED, None, outcome.size, reason=outcome.reason)
         if isinstance(outcome, Stopped):

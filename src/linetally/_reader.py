@@ -347,7 +347,7 @@ def _count_chunks(
             if settings.languages:
                 from ._languages import detect
 
-                language = detect(job.path, bytes(data[:SNIFF_SIZE]))
+                language = detect(_named(job), bytes(data[:SNIFF_SIZE]))
                 kept = [] if language is not None else None
             bom = detect_bom(data)
             if bom is None and looks_binary(data):
@@ -375,12 +375,24 @@ def _count_chunks(
         if first:  # an empty file still has a language
             from ._languages import detect
 
-            language = detect(job.path, b"")
+            language = detect(_named(job), b"")
             kept = [] if language is not None else None
         job.classified = _classify(kept, language, text_codec, settings.docstrings, lines)
     if settings.max_lines is not None and lines > settings.max_lines:
         raise TooManyLines(job.path, lines, settings.max_lines)
     return lines
+
+
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".lzma", ".zst", ".z")
+
+
+def _named(job: Job) -> str:
+    """The name that tells a file's language: ``app.py.gz`` read decompressed is ``app.py``."""
+    if job.codec is not None:
+        stem, dot, suffix = job.path.rpartition(".")
+        if dot and f".{suffix.lower()}" in _COMPRESSED_SUFFIXES:
+            return stem
+    return job.path
 
 
 Classified = tuple[str | None, int | None, int | None, int | None]
