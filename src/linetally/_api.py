@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable
-from typing import TypedDict, Unpack
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, TypedDict, Unpack
 
 from ._engine import BinaryPolicy, Input, OnError, Options, Run
 from ._model import FileResult, Report
@@ -33,6 +33,9 @@ class CountOptions(TypedDict, total=False):
     - ``timeout``: seconds per file; a slower file fails with TimeoutError.
     - ``max_lines``: a file with more lines fails with :class:`TooManyLines`.
     - ``delay``: seconds per line, to slow the count down to watchable speed.
+    - ``storage_options``: options for the filesystems of URL paths (``s3://``,
+      ...), passed to fsspec: the plain keys to every URL's filesystem, a key
+      named after a protocol (``{"s3": {...}}``) to that one only.
     """
 
     jobs: int | None
@@ -43,6 +46,7 @@ class CountOptions(TypedDict, total=False):
     timeout: float | None
     max_lines: int | None
     delay: float
+    storage_options: Mapping[str, Any] | None
 
 
 def _inputs(paths: Paths) -> Iterable[Input]:

@@ -114,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="only files matching PATTERN (gitignore syntax, !PATTERN excludes; repeatable)",
     )
     inp.add_argument("-L", "--follow", action="store_true", help="follow symbolic links")
+    inp.add_argument(
+        "-S",
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option for the filesystem of URL paths (s3://, gs://, ...): VALUE as JSON if it "
+        "parses, else a string; a.b=VALUE nests (repeatable)",
+    )
     cnt = p.add_argument_group("counting")
     cnt.add_argument(
         "-j",
@@ -244,6 +253,12 @@ def _roots(args: argparse.Namespace) -> Iterable[str]:
     return (root for group in roots for root in group)
 
 
+def _is_url(path: str) -> bool:
+    from ._remote import is_url
+
+    return is_url(path)
+
+
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     stdin_users = [args.files_from == "-", args.files0_from == "-", "-" in args.paths]
     if sum(stdin_users) > 1:
@@ -264,6 +279,17 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             walk((), globs=tuple(args.glob))  # checks the patterns, walks nothing
         except ValueError as exc:
             parser.error(str(exc))
+    urls = [path for path in args.paths if _is_url(path)]
+    if args.storage_option or urls:
+        from ._remote import check_url, storage_options
+
+        try:
+            args.storage_options = storage_options(args.storage_option)
+        except ValueError as exc:
+            parser.error(str(exc))
+        for url in urls:
+            if (problem := check_url(url)) is not None:
+                parser.error(f"{url}: {problem}")
     if args.encoding is not None:
         import codecs
 
@@ -334,6 +360,7 @@ def _main(args: argparse.Namespace) -> int:
             delay=args.delay or 0.0,
             keep_results=args.format != "jsonl",
             processes=args.processes,
+            storage_options=getattr(args, "storage_options", None),
         )
         entries = walk(
             _roots(args),
@@ -341,6 +368,7 @@ def _main(args: argparse.Namespace) -> int:
             ignore=not args.no_ignore,
             globs=tuple(args.glob),
             follow=args.follow,
+            storage_options=getattr(args, "storage_options", None),
         )
         run = Run(entries, options)
         report = asyncio.run(_drive(run, args))

@@ -23,16 +23,20 @@ import os
 import resource
 import time
 import traceback
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import LinetallyError, TooManyLines, attach_path
 from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
 from ._procs import ProcessPool
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
+from ._remote import has_url
 from ._walk import Entry
+
+if TYPE_CHECKING:
+    from ._remote import Objects
 
 __all__ = ["Options", "Run", "default_jobs"]
 
@@ -87,6 +91,7 @@ class Options:
     delay: float = 0.0
     keep_results: bool = True
     processes: int | None = None
+    storage_options: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -154,6 +159,7 @@ class Run:
         self._finished: float | None = None
         self._used = False
         self._procs: ProcessPool | None = None
+        self._objects: Objects | None = None
 
     # -- live state ---------------------------------------------------------
 
@@ -238,6 +244,8 @@ class Run:
             self._finished = time.monotonic()
             pool.shutdown()
             try:
+                if self._objects is not None:
+                    await self._objects.close()
                 if self._procs is not None:
                     await self._procs.close()
             finally:
@@ -327,7 +335,9 @@ class Run:
         for job in group:
             self._active[job.index] = job
         try:
-            if self._procs is not None:
+            if has_url(group):  # objects behind URLs: never sent to counting processes
+                outcomes = await self._read_objects(group, pool)
+            elif self._procs is not None:
                 outcomes = await self._read_in_processes(group, pool, self._procs)
             else:
                 outcomes = await self._read(group, pool)
@@ -360,6 +370,21 @@ class Run:
             job.stop = True
             pool.abandon()
             return [_timeout_error(timeout)]
+
+    async def _read_objects(self, group: list[Job], pool: ThreadPool) -> list[object]:
+        if self._objects is None:
+            from ._remote import Objects
+
+            opts = self.options
+            self._objects = Objects(
+                self._settings,
+                pool,
+                jobs=opts.effective_jobs,
+                timeout=opts.timeout,
+                stop_early=opts.on_error == "cancel",
+                options=opts.storage_options,
+            )
+        return await self._objects.read(group, lambda local: self._read(local, pool))
 
     async def _read_in_processes(
         self, group: list[Job], pool: ThreadPool, procs: ProcessPool

@@ -30,6 +30,7 @@ __all__ = [
     "ReadSettings",
     "Skip",
     "Stopped",
+    "count_chunks",
     "count_file",
 ]
 
@@ -253,6 +254,18 @@ def _count_range(fd: int, start: int, end: int, counter: LineCounter, job: Job) 
         job.lines += counter.feed(buf if n == len(buf) else bytes(view[:n]))
         job.size += n
         pos += n
+
+
+def count_chunks(
+    chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings
+) -> int | Skip:
+    """Count a stream of chunks that did not come from a local file (an object store's).
+
+    The same counting path as :func:`count_file`, so every policy applies
+    (binary sniffing on the first chunk, BOM, ``encoding``, ``max_lines``, stop
+    and deadline checks); a Skip carries no size, the caller knows it.
+    """
+    return _count_chunks(chunks, job, settings)
 
 
 def _count_chunks(

@@ -20,12 +20,14 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Final
+from typing import Any, Final
 
 from pathspec import GitIgnoreSpec, RegexPattern
+
+from ._remote import is_url
 
 __all__ = ["Entry", "walk"]
 
@@ -71,6 +73,7 @@ def walk(
     ignore: bool = True,
     globs: Sequence[str] = (),
     follow: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Entry]:
     """Stream the entries for ``roots`` in a stable order, filtering like ripgrep.
 
@@ -100,7 +103,14 @@ def walk(
     if isinstance(roots, str) or isinstance(globs, str):
         raise TypeError("roots and globs must be collections of str, not a single str")
     overrides = _Globs(globs) if globs else None
-    return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
+    return _walk(
+        roots,
+        hidden=hidden,
+        ignore=ignore,
+        overrides=overrides,
+        follow=follow,
+        storage_options=storage_options,
+    )
 
 
 # One compiled pattern: (position counted from the file's last line, regex, index of its
@@ -454,11 +464,17 @@ def _walk(
     ignore: bool,
     overrides: _Globs | None,
     follow: bool,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Entry]:
     cache: dict[str, _Rules] = {}
     for root in roots:
         if root == "-":
             yield Entry(root)
+            continue
+        if is_url(root):
+            from ._remote import list_objects
+
+            yield from list_objects(root, storage_options)
             continue
         try:
             st = os.stat(root)
