@@ -11,6 +11,7 @@ import asyncio
 import functools
 import http.server
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -82,6 +83,9 @@ def s3_endpoint() -> Iterator[str]:
     """moto's S3 server in a thread of this process, as s3fs tests itself."""
     port = _free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)  # not a line per request
     server.start()
     try:
         endpoint = f"http://127.0.0.1:{port}"
@@ -89,6 +93,7 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()
+        werkzeug.setLevel(level)
 
 
 @pytest.fixture(scope="session")
