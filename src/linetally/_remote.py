@@ -347,6 +347,7 @@ class Objects:
         self._options: Mapping[str, Any] = options or {}
         self._slots = asyncio.Semaphore(jobs)
         self._async: dict[str, Any] = {}
+        self._sync: dict[str, Any] = {}
 
     async def read(self, group: list[Job], local: LocalReader) -> list[object]:
         """Read ``group``: one outcome per job, as the engine's ``_read_batch`` gives them.
@@ -401,7 +402,10 @@ class Objects:
         url = job.path
         fs = self._async_filesystem(url)
         if fs is None:
-            return await self._pool.submit(_read_sync, url, self._options, job, self._settings)
+            read = _read_sync
+            return await self._pool.submit(
+                read, url, self._options, self._sync, job, self._settings
+            )
         path = fs._strip_protocol(url)
         try:
             stream = await (
@@ -559,12 +563,23 @@ async def _close(stream: Any) -> None:
 
 
 def _read_sync(
-    url: str, options: Mapping[str, Any], job: Job, settings: ReadSettings
+    url: str, options: Mapping[str, Any], made: dict[str, Any], job: Job, settings: ReadSettings
 ) -> int | Skip:
-    """Count one object of a sync filesystem (zip, tar, memory, local) in a reading thread."""
+    """Count one object of a sync filesystem (zip, tar, memory, local) in a reading thread.
+
+    ``made`` keeps one filesystem per protocol for plain URLs (chains are made
+    by fsspec, which caches them itself).
+    """
     job.check()
     try:
-        fs, path = _sync_filesystem(url, _protocol(url), options)
+        protocol = _protocol(url)
+        fs = made.get(protocol) if "::" not in url else None
+        if fs is None:
+            fs, path = _sync_filesystem(url, protocol, options)
+            if "::" not in url:
+                made[protocol] = fs
+        else:
+            path = fs._strip_protocol(url)
         handle = fs.open(path, "rb")
     except EXPECTED:
         raise
