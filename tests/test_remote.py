@@ -486,7 +486,8 @@ def test_cli_failure_exit_1(s3_endpoint: str, bucket: str, tmp_path: Path) -> No
     env = _cli_env(s3_endpoint, tmp_path)
     missing = f"s3://{bucket}/tree/no-such-key.txt"
     good = f"s3://{bucket}/tree/mixed.txt"
-    r = run_cli("--format", "csv", "-S", f"endpoint_url={s3_endpoint}", good, missing, env=env)
+    # Options keyed by protocol apply to that protocol only.
+    r = run_cli("--format", "csv", "-S", f"s3.endpoint_url={s3_endpoint}", good, missing, env=env)
     assert r.code == 1
     assert good in r.out
     assert "FileNotFoundError" in r.out  # csv: error_type
@@ -560,3 +561,13 @@ def test_local_files_and_objects_in_one_run(
     assert [(r.path, r.lines) for r in report.results] == list(
         zip(paths, [4, 4, 1, 0], strict=True)
     )
+
+
+def test_cli_unknown_protocol_from_a_file_list_is_that_paths_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("1\n")
+    (tmp_path / "list").write_text("a.txt\nnosuchproto://x/y\n")
+    r = run_cli("--format", "csv", "--files-from", "list", cwd=tmp_path)
+    assert r.code == 1
+    assert "a.txt,ok,1,2" in r.out
+    assert "nosuchproto://x/y,error" in r.out
+    assert "unknown protocol 'nosuchproto'" in r.err
