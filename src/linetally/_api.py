@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
-from typing import TypedDict, Unpack
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
+from typing import Any, TypedDict, Unpack
 
 from ._engine import BinaryPolicy, Docstrings, Input, OnError, Options, Run
 from ._model import FileResult, Report
@@ -44,6 +44,9 @@ class CountOptions(TypedDict, total=False):
     - ``decompress``: count the decompressed content of gzip, bzip2, xz, lzma
       and zstd files, recognised by their magic bytes; their results get
       ``codec`` and ``decompressed_bytes`` (``bytes`` stays the size on disk).
+    - ``storage_options``: options for the filesystems of URL paths (``s3://``,
+      ...), passed to fsspec: the plain keys to every URL's filesystem, a key
+      named after a protocol (``{"s3": {...}}``) to that one only.
     """
 
     jobs: int | None
@@ -58,6 +61,7 @@ class CountOptions(TypedDict, total=False):
     docstrings: Docstrings
     scheduler: str | object | None
     decompress: bool
+    storage_options: Mapping[str, Any] | None
 
 
 def _not_a_path(item: object) -> TypeError:

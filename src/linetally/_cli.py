@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="only files matching PATTERN (gitignore syntax, !PATTERN excludes; repeatable)",
     )
     inp.add_argument("-L", "--follow", action="store_true", help="follow symbolic links")
+    inp.add_argument(
+        "-S",
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option for the filesystem of URL paths (s3://, gs://, ...): VALUE as JSON if it "
+        "parses, else a string; a.b=VALUE nests (repeatable)",
+    )
     cnt = p.add_argument_group("counting")
     cnt.add_argument(
         "-j",
@@ -410,6 +419,12 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         )
 
 
+def _is_url(path: str) -> bool:
+    from ._remote import is_url
+
+    return is_url(path)
+
+
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if sys.stdout is None:
         parser.error("standard output is closed: nowhere to write the result")
@@ -428,6 +443,17 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
             walk((), globs=tuple(args.glob))  # checks the patterns, walks nothing
         except ValueError as exc:
             parser.error(str(exc))
+    urls = [path for path in args.paths if _is_url(path)]
+    if args.storage_option or urls:
+        from ._remote import check_url, storage_options
+
+        try:
+            args.storage_options = storage_options(args.storage_option)
+        except ValueError as exc:
+            parser.error(str(exc))
+        for url in urls:
+            if (problem := check_url(url)) is not None:
+                parser.error(f"{url}: {problem}")
     if args.encoding is not None:
         import codecs
 
@@ -472,6 +498,7 @@ def _options(args: argparse.Namespace) -> Options:
         docstrings=args.docstrings or "code",
         scheduler=args.scheduler,
         decompress=args.decompress,
+        storage_options=getattr(args, "storage_options", None),
     )
 
 
@@ -568,6 +595,7 @@ def _main(args: argparse.Namespace) -> int:
             ignore=not args.no_ignore,
             globs=tuple(args.glob),
             follow=args.follow,
+            storage_options=getattr(args, "storage_options", None),
         )
         run = Run(entries, args.options)
         cluster_errors: tuple[type[Exception], ...] = ()

@@ -24,9 +24,9 @@ import os
 import resource
 import time
 import traceback
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import (
     CANCELLED_AFTER_FAILURE,
@@ -47,10 +47,12 @@ from ._model import (
 from ._pool import ThreadPool
 from ._procs import ProcessPool
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file, restore_extras
+from ._remote import has_url
 from ._walk import Entry
 
 if TYPE_CHECKING:
     from ._cluster import DaskPool
+    from ._remote import Objects
 
 __all__ = ["Options", "Run", "default_jobs"]
 
@@ -110,6 +112,7 @@ class Options:
     scheduler: str | object | None = None
     """A Dask scheduler's address or a ``distributed.Client``: count on that cluster."""
     decompress: bool = False
+    storage_options: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
@@ -190,6 +193,7 @@ class Run:
         self._languages: dict[str, LanguageTotals] = {}
         self._procs: ProcessPool | DaskPool | None = None
         self._batch = _BATCH
+        self._objects: Objects | None = None
 
     # -- live state ---------------------------------------------------------
 
@@ -279,6 +283,8 @@ class Run:
             self._finished = time.monotonic()
             pool.shutdown()
             try:
+                if self._objects is not None:
+                    await self._objects.close()
                 if self._procs is not None:
                     await self._procs.close()
             finally:
@@ -384,7 +390,9 @@ class Run:
         for job in group:
             self._active[job.index] = job
         try:
-            if self._procs is not None:
+            if has_url(group):  # objects behind URLs: never sent to counting processes
+                outcomes = await self._read_objects(group, pool)
+            elif self._procs is not None:
                 outcomes = await self._read_in_processes(group, pool, self._procs)
             else:
                 outcomes = await self._read(group, pool)
@@ -417,6 +425,21 @@ class Run:
             job.stop = True
             pool.abandon()
             return [_timeout_error(timeout)]
+
+    async def _read_objects(self, group: list[Job], pool: ThreadPool) -> list[object]:
+        if self._objects is None:
+            from ._remote import Objects
+
+            opts = self.options
+            self._objects = Objects(
+                self._settings,
+                pool,
+                jobs=opts.effective_jobs,
+                timeout=opts.timeout,
+                stop_early=opts.on_error == "cancel",
+                options=opts.storage_options,
+            )
+        return await self._objects.read(group, lambda local: self._read(local, pool))
 
     async def _read_in_processes(
         self, group: list[Job], pool: ThreadPool, procs: ProcessPool | DaskPool

@@ -35,6 +35,7 @@ __all__ = [
     "ReadSettings",
     "Skip",
     "Stopped",
+    "count_chunks",
     "count_file",
     "job_extras",
     "restore_extras",
@@ -216,14 +217,7 @@ def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) 
             chunks = _chunks_regular(fd, st.st_size, job)
         else:
             chunks = _chunks_special(fd, job)
-        stream = None
-        if settings.decompress:
-            chunks, stream = _decompressing(chunks, job, settings)
-        try:
-            result = _count_chunks(chunks, job, settings)
-        finally:
-            if stream is not None:
-                job.size, job.decompressed = stream.compressed_bytes, stream.decompressed_bytes
+        result = count_chunks(chunks, job, settings)
         if isinstance(result, Skip) and stat.S_ISREG(st.st_mode):
             return Skip(result.reason, st.st_size)
         return result
@@ -329,6 +323,26 @@ def _count_range(fd: int, start: int, end: int, counter: LineCounter, job: Job) 
         job.lines += counter.feed(buf if n == len(buf) else bytes(view[:n]))
         job.size += n
         pos += n
+
+
+def count_chunks(
+    chunks: Iterator[bytes | bytearray], job: Job, settings: ReadSettings
+) -> int | Skip:
+    """Count a stream of chunks: a local file's, or an object store's.
+
+    The one counting path, so every policy applies (decompression with
+    ``decompress``, binary sniffing on the first chunk, BOM, ``encoding``,
+    ``max_lines``, stop and deadline checks); a Skip carries no size, the
+    caller knows it.
+    """
+    stream = None
+    if settings.decompress:
+        chunks, stream = _decompressing(chunks, job, settings)
+    try:
+        return _count_chunks(chunks, job, settings)
+    finally:
+        if stream is not None:
+            job.size, job.decompressed = stream.compressed_bytes, stream.decompressed_bytes
 
 
 def _count_chunks(

@@ -21,12 +21,14 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Final
+from typing import Any, Final
 
 from pathspec import GitIgnoreSpec, RegexPattern
+
+from ._remote import is_url
 
 __all__ = ["Entry", "walk"]
 
@@ -73,6 +75,7 @@ def walk(
     ignore: bool = True,
     globs: Sequence[str] = (),
     follow: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Entry]:
     """Stream the entries for ``roots`` in a stable order, filtering like ripgrep.
 
@@ -102,7 +105,14 @@ def walk(
     if isinstance(roots, str) or isinstance(globs, str):
         raise TypeError("roots and globs must be collections of str, not a single str")
     overrides = _Globs(globs) if globs else None
-    return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
+    return _walk(
+        roots,
+        hidden=hidden,
+        ignore=ignore,
+        overrides=overrides,
+        follow=follow,
+        storage_options=storage_options,
+    )
 
 
 # One compiled pattern: (position counted from the file's last line, regex, index of its
@@ -476,6 +486,7 @@ def _walk(
     ignore: bool,
     overrides: _Globs | None,
     follow: bool,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Entry]:
     cache: dict[str, _Rules] = {}
     filters = _Filters(hidden, ignore, overrides, cache)
@@ -483,6 +494,11 @@ def _walk(
     for root in roots:
         if root == "-":
             yield Entry(root)
+            continue
+        if is_url(root):
+            from ._remote import list_objects
+
+            yield from list_objects(root, storage_options)
             continue
         try:
             st = os.stat(root)
