@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import functools
 import heapq
 import os
 import resource
@@ -32,7 +33,17 @@ from ._model import FileResult, Report, Row, Snapshot, Status, Totals
 from ._pool import ThreadPool
 from ._procs import ProcessPool
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
-from ._walk import Entry
+from ._walk import Entry, Unit, Walk
+from ._worker import (
+    CANCELLED,
+    ENTRY,
+    FAILED,
+    HANDED_BACK,
+    OK,
+    SKIPPED,
+    SUBDIR,
+    Chunk,
+)
 
 __all__ = ["Options", "Run", "default_jobs"]
 
@@ -50,6 +61,33 @@ _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
 _KEEP_ROWS = 64
 _GRACE = 0.5
+
+
+class _Tree:
+    """The results of a directory walked by a counting process, in walk order.
+
+    Its items are results, subtrees (its subdirectories) and, until they are
+    counted, None for files handed back to the threads.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[FileResult | _Tree | None] = []
+
+
+def _flatten(items: list[FileResult | _Tree | None]) -> Iterator[FileResult]:
+    """The results in ``items``, subtrees expanded in place (no recursion: trees can be deep)."""
+    stack = [iter(items)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, _Tree):
+                stack.append(iter(item.items))
+                break
+            if item is not None:
+                yield item
+        else:
+            stack.pop()
 
 
 def default_jobs() -> int:
@@ -137,7 +175,18 @@ class Run:
         self.options = options or Options()
         self._inputs = inputs
         self._settings = self.options.read_settings()
-        self._results: list[FileResult | None] = []
+        self._results: list[FileResult | _Tree | None] = []
+        self._next = 0
+        """Index of the next input: a place in ``_results`` when results are kept."""
+        self._placed: dict[int, tuple[list[FileResult | _Tree | None], int]] = {}
+        """Files of walked directories being read in threads (negative indexes): where."""
+        self._units: asyncio.Queue[tuple[Unit, _Tree] | None] = asyncio.Queue()
+        self._pending_units = 0
+        self._units_idle = asyncio.Event()
+        self._units_idle.set()
+        self._seq = 1 << 62
+        """Tie-breakers for the live rows of walked directories' files (after any index)."""
+        self._next_placed = 0
         self._active: dict[int, Job] = {}
         self._recent: collections.deque[FileResult] = collections.deque(maxlen=_KEEP_ROWS)
         self._largest: list[tuple[int, int, FileResult]] = []
@@ -198,7 +247,7 @@ class Run:
         """Every result so far, in input order, with totals."""
         if not self.options.keep_results:
             return Report([], self._interrupted, self.totals())
-        results = [r for r in self._results if r is not None]
+        results = list(_flatten(self._results))
         return Report(results, self._interrupted, self.totals())
 
     # -- running ------------------------------------------------------------
@@ -243,10 +292,17 @@ class Run:
             finally:
                 self._out.put_nowait(None)
 
-    async def _start_processes(self, n: int) -> None:
+    async def _start_processes(self, n: int, pool: ThreadPool, tg: asyncio.TaskGroup) -> None:
         procs = ProcessPool(n, self._settings)
-        await procs.start()
+        try:
+            await procs.start()
+        except BaseException:
+            await procs.close()
+            raise
         self._procs = procs
+        if isinstance(self._inputs, Walk):  # directories to hand out
+            for _ in range(n):
+                tg.create_task(self._walk_units(procs, pool))
 
     async def _produce(
         self,
@@ -262,16 +318,28 @@ class Run:
         size = 1 if self._settings.delay or self.options.timeout is not None else _BATCH
         keep = self.options.keep_results
         processes = self.options.effective_processes
+        walk = self._inputs if isinstance(self._inputs, Walk) else None
+        units: Iterator[Input | Unit] | None = None
         try:
             while not self._input_closed:
+                if walk is not None and self._procs is not None:
+                    # The counting processes are up: from now on they walk the
+                    # directories not yet entered, each as a whole.
+                    units = walk.hand_out()
+                    walk = None
                 # The input may be a directory walk: pull it in a thread, in batches.
-                items = await pool.submit(_take, source, _PULL)
+                items = await pool.submit(_take, units or source, _PULL)
                 if not items:
                     break
                 todo: list[tuple[int, str]] = []
                 done: list[tuple[int, FileResult]] = []
                 for item in items:
-                    index = self._found
+                    if isinstance(item, Unit):
+                        self._queue_unit(item, self._place_tree(self._results))
+                        self._next += 1  # its place in _results
+                        continue
+                    index = self._next
+                    self._next += 1
                     self._found += 1
                     if keep:
                         self._results.append(None)
@@ -292,16 +360,121 @@ class Run:
                         todo.append((index, path))
                 self._deliver(done)
                 if processes and self._found >= _PROCESSES_AFTER:
-                    tg.create_task(self._start_processes(processes))
+                    tg.create_task(self._start_processes(processes, pool, tg))
                     processes = 0
                 for i in range(0, len(todo), size):
                     await queue.put(todo[i : i + size])
+            await self._units_idle.wait()
         finally:
             self._walk_done = True
         # Not in the finally: when the TaskGroup is being cancelled the workers
         # are gone, and a put on a full queue would wait for them forever.
         for _ in range(jobs):
             await queue.put(None)
+        for _ in range(self.options.effective_processes):
+            self._units.put_nowait(None)
+
+    # -- directories walked by the counting processes ------------------------
+
+    def _place_tree(self, items: list[FileResult | _Tree | None]) -> _Tree:
+        tree = _Tree()
+        if self.options.keep_results:
+            items.append(tree)
+        return tree
+
+    def _queue_unit(self, unit: Unit, tree: _Tree) -> None:
+        self._pending_units += 1
+        self._units_idle.clear()
+        self._units.put_nowait((unit, tree))
+
+    async def _walk_units(self, procs: ProcessPool, pool: ThreadPool) -> None:
+        """Hand queued directories to a counting process, one at a time, until the end."""
+        walk = self._inputs
+        assert isinstance(walk, Walk)
+        stop_early = self.options.on_error == "cancel"
+        while (queued := await self._units.get()) is not None:
+            unit, tree = queued
+            later: list[tuple[int, str]] = []
+            try:
+                # After stop(), directories not yet walked are input not taken.
+                if not self._input_closed:
+                    await procs.walk_dir(
+                        unit,
+                        walk.settings,
+                        cancelled=self._cancel_reason is not None,
+                        stop_early=stop_early,
+                        on_chunk=functools.partial(self._deliver_chunk, unit, tree, later),
+                    )
+                # Big files and files that stopped being regular: in threads, as usual.
+                for index, path in later:
+                    if self._cancel_reason is not None:
+                        self._deliver([(index, _cancelled(path, self._cancel_reason))])
+                    else:
+                        await self._read_and_deliver([Job(index, path)], pool)
+            finally:
+                self._pending_units -= 1
+                if not self._pending_units:
+                    self._units_idle.set()
+
+    def _deliver_chunk(
+        self, unit: Unit, tree: _Tree, later: list[tuple[int, str]], chunk: Chunk
+    ) -> None:
+        """Turn a chunk of a walked directory's results into results, in walk order."""
+        names, codes, lines, sizes, extras, _ = chunk
+        keep = self.options.keep_results
+        items = tree.items
+        base = os.path.join(unit.path, "")
+        done: list[tuple[int, FileResult]] = []
+        found = 0
+        for i, code in enumerate(codes):
+            if code == OK:
+                result = FileResult(base + names[i], Status.OK, lines[i], sizes[i])
+            elif code == SUBDIR:
+                sub = extras[i]
+                assert isinstance(sub, Unit)
+                self._queue_unit(sub, self._place_tree(items))
+                continue
+            elif code == ENTRY:
+                entry = extras[i]
+                assert isinstance(entry, Entry)
+                if entry.error is not None:
+                    result = _failure(entry.path, entry.error, None)
+                else:
+                    result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
+            elif code == HANDED_BACK:
+                found += 1
+                self._next_placed = index = self._next_placed - 1
+                if keep:
+                    self._placed[index] = (items, len(items))
+                    items.append(None)
+                later.append((index, base + names[i]))
+                continue
+            elif code == SKIPPED:
+                skip = extras[i]
+                assert isinstance(skip, Skip)
+                path = base + names[i]
+                result = FileResult(path, Status.SKIPPED, None, skip.size, reason=skip.reason)
+            elif code == FAILED:
+                failure = extras[i]
+                assert isinstance(failure, tuple)
+                exc, size = failure
+                assert isinstance(exc, Exception)
+                if isinstance(exc, TooManyLines):
+                    result = _failure(base + names[i], exc, exc.lines, size)
+                else:
+                    result = _failure(base + names[i], exc, None)
+                if self.options.on_error == "cancel":  # the worker cancels the rest already
+                    self._cancel("cancelled after a failure")
+            else:
+                assert code == CANCELLED
+                result = _cancelled(base + names[i], self._cancel_reason or "stopped")
+            found += 1
+            if keep:
+                items.append(result)
+            self._seq += 1
+            done.append((self._seq, result))
+        self._found += found
+        self._account(done)
 
     async def _work(
         self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
@@ -335,6 +508,9 @@ class Run:
             for job in group:
                 job.stop = True
                 self._active.pop(job.index, None)
+        if self.options.on_error == "cancel" and any(isinstance(o, EXPECTED) for o in outcomes):
+            # Before the results are made: the files the batch stopped at are cancelled by it.
+            self._cancel("cancelled after a failure")
         later = [job for job, o in zip(group, outcomes, strict=True) if isinstance(o, NotRegular)]
         self._deliver(
             [
@@ -395,12 +571,23 @@ class Run:
         """Record finished files (``(index, result)`` pairs) and pass them to the consumer."""
         if not done:
             return
-        keep = self.options.keep_results
+        if self.options.keep_results:
+            results = self._results
+            for index, result in done:
+                if index < 0:
+                    items, at = self._placed.pop(index)
+                    items[at] = result
+                else:
+                    results[index] = result
+        self._account(done)
+
+    def _account(self, done: list[tuple[int, FileResult]]) -> None:
+        """Add finished files to the totals and the live rows; pass them to the consumer."""
+        if not done:
+            return
         counts = self._counts
         largest = self._largest
         for index, result in done:
-            if keep:
-                self._results[index] = result
             status = result.status
             counts[status] += 1
             if status is Status.OK:
@@ -419,12 +606,14 @@ class Run:
     def _cancel(self, reason: str) -> None:
         if self._cancel_reason is None:
             self._cancel_reason = reason
+            if self._procs is not None:
+                self._procs.stop_reading()
         for job in list(self._active.values()):
             job.stop = True
 
 
-def _take(source: Iterator[Input], n: int) -> list[Input]:
-    batch: list[Input] = []
+def _take(source: Iterator[Input | Unit], n: int) -> list[Input | Unit]:
+    batch: list[Input | Unit] = []
     for item in source:
         batch.append(item)
         if len(batch) >= n:

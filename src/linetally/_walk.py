@@ -23,11 +23,11 @@ import stat
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Final
+from typing import Final, NamedTuple
 
 from pathspec import GitIgnoreSpec, RegexPattern
 
-__all__ = ["Entry", "walk"]
+__all__ = ["Entry", "Unit", "Walk", "WalkSettings", "walk", "walk_unit"]
 
 SKIP_SYMLINK: Final = "symlink"
 SKIP_SPECIAL: Final = "special file"
@@ -100,7 +100,113 @@ def walk(
     if isinstance(roots, str) or isinstance(globs, str):
         raise TypeError("roots and globs must be collections of str, not a single str")
     overrides = _Globs(globs) if globs else None
-    return _walk(roots, hidden=hidden, ignore=ignore, overrides=overrides, follow=follow)
+    return Walk(roots, WalkSettings(hidden, ignore, tuple(globs), follow), overrides)
+
+
+class Unit(NamedTuple):
+    """A directory not yet entered, handed out whole: :func:`walk_unit` walks it elsewhere.
+
+    ``path`` is its display path; ``prefix`` the key prefix of its entries and
+    ``root_offset`` where the walked root's part of a key ends (see ``_key``).
+    """
+
+    path: str
+    prefix: str
+    root_offset: int
+
+
+class WalkSettings(NamedTuple):
+    """The filters of a walk, as :func:`walk_unit` needs them in another process."""
+
+    hidden: bool = False
+    ignore: bool = True
+    globs: tuple[str, ...] = ()
+    follow: bool = False
+
+
+class _Control:
+    __slots__ = ("split",)
+
+    def __init__(self) -> None:
+        self.split = False
+
+
+class Walk:
+    """The iterator :func:`walk` returns: its entries, in walk order.
+
+    :meth:`hand_out` lets a counting engine take over directories not yet
+    entered, as :class:`Unit` items, to be walked elsewhere with :func:`walk_unit`
+    (same rules, same order within each one).
+    """
+
+    __slots__ = ("_control", "_gen", "settings")
+
+    def __init__(
+        self, roots: Iterable[str], settings: WalkSettings, overrides: _Globs | None
+    ) -> None:
+        self.settings = settings
+        self._control = _Control()
+        self._gen = _walk(
+            roots,
+            hidden=settings.hidden,
+            ignore=settings.ignore,
+            overrides=overrides,
+            follow=settings.follow,
+            control=self._control,
+        )
+
+    def __iter__(self) -> Walk:
+        return self
+
+    def __next__(self) -> Entry:
+        item = next(self._gen)
+        assert isinstance(item, Entry)  # units come out only after hand_out()
+        return item
+
+    def hand_out(self) -> Iterator[Entry | Unit] | None:
+        """From now on, yield directories not yet entered as units; None if it cannot.
+
+        Not with ``follow``: a followed link's keys are not its real path.
+        """
+        if self.settings.follow:
+            return None
+        self._control.split = True
+        return self._gen
+
+
+def walk_unit(
+    unit: Unit, settings: WalkSettings, cache: dict[object, object]
+) -> Iterator[Entry | Unit]:
+    """The entries of the directory ``unit``, as the whole walk would give them there.
+
+    Its subdirectories come out as units in turn. ``cache`` keeps the compiled
+    globs and the ignore rules of the directories seen, from one call to the next.
+    """
+    try:
+        listing = _list(unit.path)
+    except OSError as exc:
+        yield Entry(unit.path, error=exc)
+        return
+    overrides: _Globs | None = None
+    if settings.globs:
+        compiled = cache.get(settings.globs)
+        if compiled is None:
+            compiled = cache[settings.globs] = _Globs(settings.globs)
+        assert isinstance(compiled, _Globs)
+        overrides = compiled
+    rules = _NO_RULES
+    if settings.ignore:
+        real = "/" + unit.prefix[:-1].replace("\0", "\n")
+        rule_cache: dict[str, _Rules] = cache.setdefault("rules", {})  # type: ignore[assignment]
+        above = _rules_above(os.path.dirname(real), rule_cache)
+        rules = above.enter(unit.path, len(unit.prefix), _present(listing))
+        rule_cache[real] = rules
+    control = _Control()
+    control.split = True
+    stack = [_Frame(unit.path, unit.prefix, rules, listing, (0, 0))]
+    yield from _walk_frames(
+        stack, set(), unit.root_offset, settings.hidden, settings.ignore, overrides, False, control
+    )
 
 
 # One compiled pattern: (position counted from the file's last line, regex, index of its
@@ -454,7 +560,8 @@ def _walk(
     ignore: bool,
     overrides: _Globs | None,
     follow: bool,
-) -> Iterator[Entry]:
+    control: _Control,
+) -> Iterator[Entry | Unit]:
     cache: dict[str, _Rules] = {}
     for root in roots:
         if root == "-":
@@ -469,7 +576,7 @@ def _walk(
             yield Entry(root, error=OSError(errno.EINVAL, "embedded null byte", root))
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache)
+            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache, control)
         else:
             yield Entry(root)
 
@@ -482,7 +589,8 @@ def _walk_tree(
     overrides: _Globs | None,
     follow: bool,
     cache: dict[str, _Rules],
-) -> Iterator[Entry]:
+    control: _Control,
+) -> Iterator[Entry | Unit]:
     """Walk the directory ``root`` depth first, one sorted listing at a time."""
     try:
         listing = _list(root)
@@ -502,7 +610,21 @@ def _walk_tree(
     root_ident = (root_st.st_dev, root_st.st_ino)
     stack = [_Frame(root, root_prefix, rules, listing, root_ident)]
     on_path = {root_ident}  # the directories being walked, to catch followed loops
+    yield from _walk_frames(stack, on_path, root_offset, hidden, ignore, overrides, follow, control)
 
+
+def _walk_frames(
+    stack: list[_Frame],
+    on_path: set[tuple[int, int]],
+    root_offset: int,
+    hidden: bool,
+    ignore: bool,
+    overrides: _Globs | None,
+    follow: bool,
+    control: _Control,
+) -> Iterator[Entry | Unit]:
+    """The walk proper, from the directories on ``stack`` (the last one first)."""
+    matching = ignore or overrides is not None
     while stack:
         frame = stack[-1]
         entry = next(frame.entries, None)
@@ -556,6 +678,9 @@ def _walk_tree(
         if kind == _FILE:
             yield Entry(path)
         elif is_dir:
+            if control.split:
+                yield Unit(path, key + "/" if matching else "", root_offset)
+                continue
             if follow and ident in on_path:
                 yield Entry(path, error=OSError(errno.ELOOP, "symlink loop", path))
                 continue

@@ -3,33 +3,60 @@
 Threads cannot count small files in parallel (``bytes.count`` and the Python
 around each file hold the GIL), so a run over many files also starts a few of
 these. Each one reads length-prefixed pickled frames on stdin: first the
-:class:`~linetally._reader.ReadSettings`, then lists of paths; for each list
-it answers with a list of outcomes, one per path:
+:class:`~linetally._reader.ReadSettings` (answered with one byte once the
+process is ready), then requests:
 
-- ``(lines, size)``: counted;
-- a :class:`~linetally._reader.Skip`;
-- ``(exception, size)``: the failure (OSError, ValueError, LinetallyError),
-  with the bytes read before it;
-- ``None``: not for a worker (not a regular file, or a big one): the parent
-  counts it in a thread, with progress and the vectorised path.
+- a list of paths, answered with one list of outcomes, one per path:
+  ``(lines, size)`` counted; a :class:`~linetally._reader.Skip`;
+  ``(exception, size)`` the failure (OSError, ValueError, LinetallyError), with
+  the bytes read before it; ``None`` not for a worker (not a regular file, or a
+  big one): the parent counts it in a thread, with progress and the
+  vectorised path.
+- ``(UNIT, unit, walk_settings, cancelled, stop_early)``: walk the directory
+  ``unit`` (see :func:`linetally._walk.walk_unit`) and count its files,
+  answered with one or more :data:`Chunk` frames, the last one marked.
+
+A chunk is columns, not one object per file: the names relative to the unit,
+a status code per entry, line counts and sizes (arrays), and a dict of
+objects only for the entries that need one (failures with their original
+exception, skips, subdirectories as units). SIGUSR1 asks the process to stop
+reading: the rest of the unit's files come back as cancelled.
 
 Kept light on purpose: no asyncio, no numpy, no rich.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
 import stat
 import struct
 import sys
+import time
+from array import array
 from typing import BinaryIO
 
 from ._errors import LinetallyError
-from ._reader import Job, ReadSettings, Skip, count_file
+from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
 
-__all__ = ["HEADER", "MAX_SIZE", "frame", "main", "read_frame"]
+__all__ = [
+    "CANCELLED",
+    "ENTRY",
+    "FAILED",
+    "HANDED_BACK",
+    "HEADER",
+    "MAX_SIZE",
+    "OK",
+    "SKIPPED",
+    "SUBDIR",
+    "UNIT",
+    "Chunk",
+    "frame",
+    "main",
+    "read_frame",
+]
 
 MAX_SIZE = 1 << 20
 """Files larger than this are handed back to the parent's threads."""
@@ -37,7 +64,34 @@ MAX_SIZE = 1 << 20
 HEADER = struct.Struct("<I")
 """A frame is this header (the payload's length), then a pickle."""
 
+UNIT = "unit"
+"""First item of a request to walk and count one directory."""
+
+# Status codes of a chunk's entries.
+OK = ord("o")
+"""Counted: ``lines`` and ``sizes`` hold the result."""
+SKIPPED = ord("s")
+"""Not counted on purpose: ``extras`` holds the :class:`Skip`."""
+FAILED = ord("e")
+"""``extras`` holds ``(exception, bytes read)``."""
+CANCELLED = ord("c")
+"""Not read: the run was stopping (or an earlier file failed, under stop_early)."""
+HANDED_BACK = ord("h")
+"""Not read: big, or no longer a regular file; the parent reads it in a thread."""
+ENTRY = ord("x")
+"""What the walk reported (a skip reason or an error): ``extras`` holds the Entry."""
+SUBDIR = ord("d")
+"""A subdirectory: ``extras`` holds its Unit, to be walked in turn."""
+
+Chunk = tuple[list[str], bytes, "array[int]", "array[int]", dict[int, object], bool]
+"""``(names, codes, lines, sizes, extras, last)``; names are relative to the unit."""
+
 _EXPECTED = (OSError, ValueError, LinetallyError)
+_CHUNK_ENTRIES = 1024
+_CHUNK_SECONDS = 0.05
+"""A chunk goes out after this many entries or this long: the live view keeps moving."""
+
+_stop = False
 
 
 def frame(obj: object) -> bytes:
@@ -71,18 +125,102 @@ def _outcome(path: str, settings: ReadSettings) -> object:
     return (result, job.size)
 
 
+def _on_stop(signum: int, frame: object) -> None:
+    global _stop
+    _stop = True
+
+
+def _walk_and_count(
+    request: tuple[object, ...], settings: ReadSettings, cache: dict[object, object], out: BinaryIO
+) -> None:
+    """Answer a UNIT request: walk one directory, count its files, send chunks."""
+    from ._walk import Unit, walk_unit
+
+    _, unit, walk_settings, cancelled, stop_early = request
+    assert isinstance(unit, Unit)
+    cut = len(os.path.join(unit.path, ""))
+    stopped = bool(cancelled)
+    names: list[str] = []
+    codes = bytearray()
+    lines = array("q")
+    sizes = array("q")
+    extras: dict[int, object] = {}
+    sent = time.monotonic()
+    for item in walk_unit(unit, walk_settings, cache):  # type: ignore[arg-type]
+        i = len(names)
+        if isinstance(item, Unit):
+            names.append("")
+            codes.append(SUBDIR)
+            extras[i] = item
+            lines.append(0)
+            sizes.append(0)
+        elif item.error is not None or item.skip_reason is not None:
+            names.append("")
+            codes.append(ENTRY)
+            extras[i] = item
+            lines.append(0)
+            sizes.append(0)
+        else:
+            path = item.path
+            names.append(path[cut:])
+            n = size = 0
+            if stopped or _stop:
+                code = CANCELLED
+            else:
+                job = Job(0, path)
+                try:
+                    result = count_file(
+                        job, settings, regular_only=True, max_size=MAX_SIZE, regular=True
+                    )
+                except (NotRegular, Stopped):
+                    code = HANDED_BACK
+                except _EXPECTED as exc:
+                    exc.__traceback__ = None
+                    code = FAILED
+                    extras[i] = (exc, job.size)
+                    stopped = bool(stop_early)
+                else:
+                    if isinstance(result, Skip):
+                        code = SKIPPED
+                        extras[i] = result
+                    else:
+                        code = OK
+                        n, size = result, job.size
+            codes.append(code)
+            lines.append(n)
+            sizes.append(size)
+        if len(names) >= _CHUNK_ENTRIES or time.monotonic() - sent >= _CHUNK_SECONDS:
+            out.write(frame((names, bytes(codes), lines, sizes, extras, False)))
+            out.flush()
+            names, codes, lines, sizes, extras = [], bytearray(), array("q"), array("q"), {}
+            sent = time.monotonic()
+    out.write(frame((names, bytes(codes), lines, sizes, extras, True)))
+    out.flush()
+
+
 def main() -> None:
-    """Serve batches until stdin closes."""
+    """Serve requests until stdin closes."""
     # Ctrl-C is the parent's business: it stops the run and lets us finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, _on_stop)
+    # Nothing here makes reference cycles worth collecting: no GC pauses.
+    gc.disable()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     settings = read_frame(stdin)
     if not isinstance(settings, ReadSettings):
         raise SystemExit("linetally worker: expected the settings first")
-    while (paths := read_frame(stdin)) is not None:
-        assert isinstance(paths, list)
-        stdout.write(frame([_outcome(path, settings) for path in paths]))
+    stdout.write(b"R")  # ready: the SIGUSR1 handler is in place
+    stdout.flush()
+    cache: dict[object, object] = {}
+    while (request := read_frame(stdin)) is not None:
+        if isinstance(request, tuple) and request and request[0] == UNIT:
+            _walk_and_count(request, settings, cache, stdout)
+            continue
+        assert isinstance(request, list)
+        stdout.write(frame([_outcome(path, settings) for path in request]))
         stdout.flush()
+    stdout.flush()
+    os._exit(0)  # nothing left to tear down
 
 
 if __name__ == "__main__":
