@@ -227,7 +227,14 @@ class _Patterns:
     whether it matched the path itself or a parent) is short.
     """
 
-    __slots__ = ("_any_name", "_any_path", "_name_rules", "_path_rules")
+    __slots__ = (
+        "_any_file_path",
+        "_any_name",
+        "_any_path",
+        "_file_path_rules",
+        "_name_rules",
+        "_path_rules",
+    )
 
     def __init__(self, patterns: Iterable[RegexPattern]) -> None:
         compiled: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
@@ -249,6 +256,10 @@ class _Patterns:
         # A name holds no "/", so the "any directories" prefix can only match nothing.
         self._any_name = _union([r[1].pattern.removeprefix(_ANY_DEPTH) for r in name_rules])
         self._any_path = _union([r[1].pattern for r in path_rules])
+        # Directory-only patterns ("bench/out/") never match a file itself: skip them for files.
+        file_rules = [r for r in path_rules if not _dir_only(r[1].pattern)]
+        self._file_path_rules = tuple(file_rules)
+        self._any_file_path = _union([r[1].pattern for r in file_rules])
 
     def __bool__(self) -> bool:
         return bool(self._name_rules or self._path_rules)
@@ -261,8 +272,9 @@ class _Patterns:
             if _hits(rule[1], rule[2], name, is_dir):
                 best = rule
                 break
-        if self._path_rules and self._may_match_path(rel, is_dir):
-            for rule in self._path_rules:
+        rules = self._path_rules if is_dir else self._file_path_rules
+        if rules and self._may_match_path(rel, is_dir):
+            for rule in rules:
                 if best is not None and rule[0] > best[0]:
                     break
                 if _hits(rule[1], rule[2], rel, is_dir):
@@ -286,7 +298,7 @@ class _Patterns:
         return first
 
     def _may_match_path(self, rel: str, is_dir: bool) -> bool:
-        union = self._any_path
+        union = self._any_path if is_dir else self._any_file_path
         if union is None or union.search(rel):
             return True
         return is_dir and union.search(rel + "/") is not None
@@ -309,6 +321,14 @@ def _union(regexes: list[str]) -> re.Pattern[str] | None:
 
 
 _NEVER: Final = re.compile(r"(?!)")
+
+
+def _dir_only(regex: str) -> bool:
+    """Whether every match of the pathspec ``regex`` ends in its directory mark: a "dir/" rule.
+
+    Such a rule matches a file only through a parent directory, never the file itself.
+    """
+    return regex.endswith(f"(?P<{_DIR_MARK}>/)") and "|" not in regex
 
 
 def _hits(regex: re.Pattern[str], mark: int | None, subject: str, is_dir: bool) -> bool:
