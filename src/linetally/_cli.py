@@ -374,15 +374,16 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
     try:
         # aclosing: whatever ends the loop (a closed pipe, a bug), the run is
         # stopped and awaited here, inside the event loop, before it closes.
-        async with contextlib.aclosing(run.results()) as results:
+        async with contextlib.aclosing(run.batches()) as batches:
             if args.format == "jsonl":
                 from ._output import jsonl_line
 
-                write = sys.stdout.write
-                async for result in results:
-                    write(jsonl_line(result))
+                out = sys.stdout
+                async for batch in batches:
+                    out.write("".join(map(jsonl_line, batch)))
+                    out.flush()  # streamed: each batch as soon as it is counted
             else:
-                async for _ in results:
+                async for _ in batches:
                     pass
     finally:
         if live is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import functools
 import heapq
 import os
@@ -257,6 +258,17 @@ class Run:
 
     async def results(self) -> AsyncGenerator[FileResult, None]:
         """Each file's result as it completes. A run can be iterated once."""
+        async with contextlib.aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for result in batch:
+                    yield result
+
+    async def batches(self) -> AsyncGenerator[list[FileResult], None]:
+        """The results as they complete, in the batches they come in (a run is iterated once).
+
+        For consumers that handle results together, such as an output writer:
+        one write per batch instead of one per file.
+        """
         if self._used:
             raise RuntimeError("a Run can be iterated only once")
         self._used = True
@@ -266,8 +278,7 @@ class Run:
         runner = asyncio.create_task(self._run())
         try:
             while (batch := await out.get()) is not None:
-                for result in batch:
-                    yield result
+                yield batch
             await runner
         finally:
             if not runner.done():
@@ -319,7 +330,7 @@ class Run:
         keep = self.options.keep_results
         processes = self.options.effective_processes
         walk = self._inputs if isinstance(self._inputs, Walk) else None
-        units: Iterator[Input | Unit] | None = None
+        units: Iterator[Input | Unit | str] | None = None
         try:
             while not self._input_closed:
                 if walk is not None and self._procs is not None:
@@ -612,8 +623,8 @@ class Run:
             job.stop = True
 
 
-def _take(source: Iterator[Input | Unit], n: int) -> list[Input | Unit]:
-    batch: list[Input | Unit] = []
+def _take(source: Iterator[Input | Unit | str], n: int) -> list[Input | Unit | str]:
+    batch: list[Input | Unit | str] = []
     for item in source:
         batch.append(item)
         if len(batch) >= n:

@@ -163,8 +163,10 @@ class Walk:
         assert isinstance(item, Entry)  # units come out only after hand_out()
         return item
 
-    def hand_out(self) -> Iterator[Entry | Unit] | None:
+    def hand_out(self) -> Iterator[Entry | Unit | str] | None:
         """From now on, yield directories not yet entered as units; None if it cannot.
+
+        Files to count then come out as plain path strings, not Entry objects.
 
         Not with ``follow``: a followed link's keys are not its real path.
         """
@@ -176,10 +178,11 @@ class Walk:
 
 def walk_unit(
     unit: Unit, settings: WalkSettings, cache: dict[object, object]
-) -> Iterator[Entry | Unit]:
+) -> Iterator[Entry | Unit | str]:
     """The entries of the directory ``unit``, as the whole walk would give them there.
 
-    Its subdirectories come out as units in turn. ``cache`` keeps the compiled
+    Its subdirectories come out as units in turn, files to count as plain path
+    strings. ``cache`` keeps the compiled
     globs and the ignore rules of the directories seen, from one call to the next.
     """
     try:
@@ -581,7 +584,7 @@ def _walk(
     overrides: _Globs | None,
     follow: bool,
     control: _Control,
-) -> Iterator[Entry | Unit]:
+) -> Iterator[Entry | Unit | str]:
     cache: dict[str, _Rules] = {}
     for root in roots:
         if root == "-":
@@ -610,7 +613,7 @@ def _walk_tree(
     follow: bool,
     cache: dict[str, _Rules],
     control: _Control,
-) -> Iterator[Entry | Unit]:
+) -> Iterator[Entry | Unit | str]:
     """Walk the directory ``root`` depth first, one sorted listing at a time."""
     try:
         listing = _list(root)
@@ -642,7 +645,7 @@ def _walk_frames(
     overrides: _Globs | None,
     follow: bool,
     control: _Control,
-) -> Iterator[Entry | Unit]:
+) -> Iterator[Entry | Unit | str]:
     """The walk proper, from the directories on ``stack`` (the last one first)."""
     matching = ignore or overrides is not None
     while stack:
@@ -696,7 +699,7 @@ def _walk_frames(
             continue
 
         if kind == _FILE:
-            yield Entry(path)
+            yield path if control.split else Entry(path)  # no object per file when split
         elif is_dir:
             if control.split:
                 yield Unit(path, key + "/" if matching else "", root_offset)

@@ -154,14 +154,14 @@ def _walk_and_count(
             extras[i] = item
             lines.append(0)
             sizes.append(0)
-        elif item.error is not None or item.skip_reason is not None:
+        elif not isinstance(item, str):  # a skip reason or an error from the walk
             names.append("")
             codes.append(ENTRY)
             extras[i] = item
             lines.append(0)
             sizes.append(0)
         else:
-            path = item.path
+            path = item
             names.append(path[cut:])
             n = size = 0
             if stopped or _stop:
