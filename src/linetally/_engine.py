@@ -430,36 +430,56 @@ class Run:
     def _deliver_chunk(
         self, unit: Unit, tree: _Tree, later: list[tuple[int, str]], chunk: Chunk
     ) -> None:
-        """Turn a chunk of a walked directory's results into results, in walk order."""
+        """Turn a chunk of a walked directory's results into results, in walk order.
+
+        The counted files (most of them) are accounted for from the columns at
+        once; only the other entries go through :meth:`_account` one by one.
+        """
         names, codes, lines, sizes, extras, _ = chunk
         keep = self.options.keep_results
         items = tree.items
         base = os.path.join(unit.path, "")
-        done: list[tuple[int, FileResult]] = []
-        found = 0
+        results: list[FileResult] = []
+        others: list[tuple[int, FileResult]] = []
+        largest = self._largest
+        floor = largest[0][0] if len(largest) >= _KEEP_ROWS else -1
+        status_ok = Status.OK
         for i, code in enumerate(codes):
             if code == OK:
-                result = FileResult(base + names[i], Status.OK, lines[i], sizes[i])
-            elif code == SUBDIR:
+                n = lines[i]
+                result = FileResult(base + names[i], status_ok, n, sizes[i])
+                if n > floor:
+                    self._seq += 1
+                    if len(largest) < _KEEP_ROWS:
+                        heapq.heappush(largest, (n, -self._seq, result))
+                    else:
+                        heapq.heapreplace(largest, (n, -self._seq, result))
+                    if len(largest) >= _KEEP_ROWS:
+                        floor = largest[0][0]
+                results.append(result)
+                if keep:
+                    items.append(result)
+                continue
+            if code == SUBDIR:
                 sub = extras[i]
                 assert isinstance(sub, Unit)
                 self._queue_unit(sub, self._place_tree(items))
                 continue
-            elif code == ENTRY:
-                entry = extras[i]
-                assert isinstance(entry, Entry)
-                if entry.error is not None:
-                    result = _failure(entry.path, entry.error, None)
-                else:
-                    result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
-            elif code == HANDED_BACK:
-                found += 1
+            if code == HANDED_BACK:
+                self._found += 1
                 self._next_placed = index = self._next_placed - 1
                 if keep:
                     self._placed[index] = (items, len(items))
                     items.append(None)
                 later.append((index, base + names[i]))
                 continue
+            if code == ENTRY:
+                entry = extras[i]
+                assert isinstance(entry, Entry)
+                if entry.error is not None:
+                    result = _failure(entry.path, entry.error, None)
+                else:
+                    result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
             elif code == SKIPPED:
                 skip = extras[i]
                 assert isinstance(skip, Skip)
@@ -479,13 +499,20 @@ class Run:
             else:
                 assert code == CANCELLED
                 result = _cancelled(base + names[i], self._cancel_reason or "stopped")
-            found += 1
+            results.append(result)
             if keep:
                 items.append(result)
-            self._seq += 1
-            done.append((self._seq, result))
-        self._found += found
-        self._account(done)
+            others.append((0, result))
+        # Counted files have their lines and sizes in the columns; the others hold zeros.
+        counted = codes.count(OK)
+        self._counts[status_ok] += counted
+        self._lines += sum(lines)
+        self._bytes += sum(sizes)
+        self._found += counted + len(others)
+        self._account(others, publish=False)
+        if results:
+            self._recent.extend(results[-_KEEP_ROWS:])
+            self._out.put_nowait(results)
 
     async def _work(
         self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
@@ -592,8 +619,11 @@ class Run:
                     results[index] = result
         self._account(done)
 
-    def _account(self, done: list[tuple[int, FileResult]]) -> None:
-        """Add finished files to the totals and the live rows; pass them to the consumer."""
+    def _account(self, done: list[tuple[int, FileResult]], *, publish: bool = True) -> None:
+        """Add finished files to the totals and the live rows; pass them to the consumer.
+
+        ``publish=False``: the caller does the live rows and the passing on itself.
+        """
         if not done:
             return
         counts = self._counts
@@ -611,8 +641,9 @@ class Run:
                     heapq.heapreplace(largest, (lines, -index, result))
             elif status is Status.ERROR and self.options.on_error == "cancel":
                 self._cancel("cancelled after a failure")
-        self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
-        self._out.put_nowait([result for _, result in done])
+        if publish:
+            self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
+            self._out.put_nowait([result for _, result in done])
 
     def _cancel(self, reason: str) -> None:
         if self._cancel_reason is None:
