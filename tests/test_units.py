@@ -9,12 +9,14 @@ change with that.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 import linetally
 from linetally import FileResult, Status
+from linetally._walk import Entry, Unit, Walk, WalkSettings, walk_unit
 
 _FILES_PER_DIR = 60
 
@@ -128,3 +130,35 @@ def test_streamed_results_are_the_same_set(tree: Path) -> None:
     streamed = asyncio.run(_stream(tree))
     kept = linetally.count(linetally.walk([str(tree)]), processes=2)
     assert sorted(map(_key, streamed)) == sorted(map(_key, kept.results))
+
+
+def _expand(
+    items: Iterable[Entry | Unit | str], settings: WalkSettings, budget: int
+) -> Iterator[tuple[str, str | None, str | None]]:
+    cache: dict[object, object] = {}
+    for item in items:
+        if isinstance(item, Unit):
+            yield from _expand(walk_unit(item, settings, cache, budget), settings, budget)
+        elif isinstance(item, str):
+            yield (item, None, None)
+        else:
+            error = None if item.error is None else type(item.error).__name__
+            yield (item.path, item.skip_reason, error)
+
+
+@pytest.mark.parametrize("budget", [0, 1, 7, 100, 10_000])
+@pytest.mark.parametrize(
+    "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
+)
+def test_walking_in_units_gives_the_walk(
+    tree: Path, budget: int, walk_options: dict[str, object]
+) -> None:
+    whole = [
+        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
+        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    ]
+    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    assert isinstance(split, Walk)
+    handed = split.hand_out()
+    assert handed is not None
+    assert list(_expand(handed, split.settings, budget)) == whole

@@ -311,7 +311,7 @@ class Run:
             await procs.close()
             raise
         self._procs = procs
-        if isinstance(self._inputs, Walk):  # directories to hand out
+        if self._walks_dirs():  # directories to hand out
             for _ in range(n):
                 tg.create_task(self._walk_units(procs, pool))
 
@@ -333,7 +333,7 @@ class Run:
         units: Iterator[Input | Unit | str] | None = None
         try:
             while not self._input_closed:
-                if walk is not None and self._procs is not None:
+                if walk is not None and self._walks_dirs():
                     # The counting processes are up: from now on they walk the
                     # directories not yet entered, each as a whole.
                     units = walk.hand_out()
@@ -386,6 +386,10 @@ class Run:
             self._units.put_nowait(None)
 
     # -- directories walked by the counting processes ------------------------
+
+    def _walks_dirs(self) -> bool:
+        """Whether the input is a walk and the pool can walk directories (``walk_dir``)."""
+        return isinstance(self._inputs, Walk) and hasattr(self._procs, "walk_dir")
 
     def _place_tree(self, items: list[FileResult | _Tree | None]) -> _Tree:
         tree = _Tree()
@@ -648,8 +652,9 @@ class Run:
     def _cancel(self, reason: str) -> None:
         if self._cancel_reason is None:
             self._cancel_reason = reason
-            if self._procs is not None:
-                self._procs.stop_reading()
+            stop_reading = getattr(self._procs, "stop_reading", None)
+            if stop_reading is not None:
+                stop_reading()
         for job in list(self._active.values()):
             job.stop = True
 

@@ -125,10 +125,19 @@ class WalkSettings(NamedTuple):
 
 
 class _Control:
-    __slots__ = ("split",)
+    """How a walk in progress hands out its work (see :meth:`Walk.hand_out`).
+
+    ``split``: directories not yet entered come out as units. ``plain``: files to
+    count come out as path strings. ``budget``: when plain, files to yield
+    before ``split`` turns on by itself (negative: no limit).
+    """
+
+    __slots__ = ("budget", "plain", "split")
 
     def __init__(self) -> None:
         self.split = False
+        self.plain = False
+        self.budget = -1
 
 
 class Walk:
@@ -172,17 +181,18 @@ class Walk:
         """
         if self.settings.follow:
             return None
-        self._control.split = True
+        self._control.split = self._control.plain = True
         return self._gen
 
 
 def walk_unit(
-    unit: Unit, settings: WalkSettings, cache: dict[object, object]
+    unit: Unit, settings: WalkSettings, cache: dict[object, object], budget: int = 0
 ) -> Iterator[Entry | Unit | str]:
-    """The entries of the directory ``unit``, as the whole walk would give them there.
+    """The entries below the directory ``unit``, as the whole walk would give them there.
 
-    Its subdirectories come out as units in turn, files to count as plain path
-    strings. ``cache`` keeps the compiled
+    Its subdirectories are walked too until ``budget`` files have come out; the
+    ones met after that come out as units in turn. Files to count come out as
+    plain path strings. ``cache`` keeps the compiled
     globs and the ignore rules of the directories seen, from one call to the next.
     """
     try:
@@ -205,7 +215,9 @@ def walk_unit(
         rules = above.enter(unit.path, len(unit.prefix), _present(listing))
         rule_cache[real] = rules
     control = _Control()
-    control.split = True
+    control.plain = True
+    control.budget = budget
+    control.split = budget <= 0
     stack = [_Frame(unit.path, unit.prefix, rules, listing, (0, 0))]
     yield from _walk_frames(
         stack, set(), unit.root_offset, settings.hidden, settings.ignore, overrides, False, control
@@ -699,7 +711,13 @@ def _walk_frames(
             continue
 
         if kind == _FILE:
-            yield path if control.split else Entry(path)  # no object per file when split
+            if not control.plain:
+                yield Entry(path)
+                continue
+            yield path  # no object per file when handing out work
+            if control.budget > 0:
+                control.budget -= 1
+                control.split = control.split or not control.budget
         elif is_dir:
             if control.split:
                 yield Unit(path, key + "/" if matching else "", root_offset)

@@ -38,6 +38,7 @@ import time
 from array import array
 from typing import BinaryIO
 
+from ._counting import without_numpy
 from ._errors import LinetallyError
 from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file
 
@@ -90,6 +91,10 @@ _EXPECTED = (OSError, ValueError, LinetallyError)
 _CHUNK_ENTRIES = 1024
 _CHUNK_SECONDS = 0.05
 """A chunk goes out after this many entries or this long: the live view keeps moving."""
+
+_UNIT_FILES = 1024
+"""A unit's subdirectories are walked here too until this many files came out: fewer
+round trips than one directory per request, and what is left is still handed out."""
 
 _stop = False
 
@@ -146,7 +151,7 @@ def _walk_and_count(
     sizes = array("q")
     extras: dict[int, object] = {}
     sent = time.monotonic()
-    for item in walk_unit(unit, walk_settings, cache):  # type: ignore[arg-type]
+    for item in walk_unit(unit, walk_settings, cache, _UNIT_FILES):  # type: ignore[arg-type]
         i = len(names)
         if isinstance(item, Unit):
             names.append("")
@@ -205,6 +210,7 @@ def main() -> None:
     signal.signal(signal.SIGUSR1, _on_stop)
     # Nothing here makes reference cycles worth collecting: no GC pauses.
     gc.disable()
+    without_numpy()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     settings = read_frame(stdin)
     if not isinstance(settings, ReadSettings):
