@@ -31,7 +31,6 @@ import gc
 import os
 import pickle
 import signal
-import stat
 import struct
 import sys
 import time
@@ -118,10 +117,10 @@ def read_frame(stream: BinaryIO) -> object | None:
 def _outcome(path: str, settings: ReadSettings) -> object:
     job = Job(0, path)
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SIZE:
-            return None
-        result = count_file(job, settings)
+        # open, fstat, read, close: no stat first, count_file tells what is not ours.
+        result = count_file(job, settings, regular_only=True, max_size=MAX_SIZE)
+    except NotRegular:
+        return None
     except _EXPECTED as exc:
         exc.__traceback__ = None
         return (exc, job.size)
