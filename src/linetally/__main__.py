@@ -1,7 +1,5 @@
 """``python -m linetally``: the same as the ``linetally`` command."""
 
-import sys
+from ._stdio import console_main
 
-from ._cli import main
-
-sys.exit(main())
+console_main()

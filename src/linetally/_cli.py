@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -638,21 +639,24 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
     try:
         # aclosing: whatever ends the loop (a closed pipe, a bug), the run is
         # stopped and awaited here, inside the event loop, before it closes.
-        async with contextlib.aclosing(run.results()) as results:
+        async with contextlib.aclosing(run.batches()) as batches:
             if args.format == "jsonl":
                 from ._output import jsonl_line
 
-                write = sys.stdout.write
-                languages = bool(args.languages)
+                out = sys.stdout
+                line = functools.partial(
+                    jsonl_line, languages=bool(args.languages), decompress=args.decompress
+                )
                 try:
-                    async for result in results:
-                        write(jsonl_line(result, languages, args.decompress))
+                    async for batch in batches:
+                        out.write("".join(map(line, batch)))
+                        out.flush()  # streamed: each batch as soon as it is counted
                 except BrokenPipeError:
                     raise
                 except OSError as exc:
                     raise _OutputFailed from exc
             else:
-                async for _ in results:
+                async for _ in batches:
                     pass
     finally:
         if live is not None:

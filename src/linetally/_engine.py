@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import codecs
 import collections
+import contextlib
 import dataclasses
+import functools
 import heapq
 import os
 import resource
@@ -46,9 +48,28 @@ from ._model import (
 )
 from ._pool import ThreadPool
 from ._procs import ProcessPool
-from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file, restore_extras
+from ._reader import (
+    Extras,
+    Job,
+    NotRegular,
+    ReadSettings,
+    Skip,
+    Stopped,
+    count_file,
+    restore_extras,
+)
 from ._remote import has_url
-from ._walk import Entry
+from ._walk import Entry, Unit, Walk
+from ._worker import (
+    CANCELLED,
+    ENTRY,
+    FAILED,
+    HANDED_BACK,
+    OK,
+    SKIPPED,
+    SUBDIR,
+    Chunk,
+)
 
 if TYPE_CHECKING:
     from ._cluster import DaskPool
@@ -70,6 +91,33 @@ _KEEP_ROWS = 64
 _LANGUAGES = 8
 """Languages shown in the live view's running totals."""
 _GRACE = 0.5
+
+
+class _Tree:
+    """The results of a directory walked by a counting process, in walk order.
+
+    Its items are results, subtrees (its subdirectories) and, until they are
+    counted, None for files handed back to the threads.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[FileResult | _Tree | None] = []
+
+
+def _flatten(items: list[FileResult | _Tree | None]) -> Iterator[FileResult]:
+    """The results in ``items``, subtrees expanded in place (no recursion: trees can be deep)."""
+    stack = [iter(items)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, _Tree):
+                stack.append(iter(item.items))
+                break
+            if item is not None:
+                yield item
+        else:
+            stack.pop()
 
 
 def default_jobs() -> int:
@@ -174,7 +222,18 @@ class Run:
         self.options = options or Options()
         self._inputs = inputs
         self._settings = self.options.read_settings()
-        self._results: list[FileResult | None] = []
+        self._results: list[FileResult | _Tree | None] = []
+        self._next = 0
+        """Index of the next input: a place in ``_results`` when results are kept."""
+        self._placed: dict[int, tuple[list[FileResult | _Tree | None], int]] = {}
+        """Files of walked directories being read in threads (negative indexes): where."""
+        self._units: asyncio.Queue[tuple[Unit, _Tree] | None] = asyncio.Queue()
+        self._pending_units = 0
+        self._units_idle = asyncio.Event()
+        self._units_idle.set()
+        self._seq = 1 << 62
+        """Tie-breakers for the live rows of walked directories' files (after any index)."""
+        self._next_placed = 0
         self._active: dict[int, Job] = {}
         self._recent: collections.deque[FileResult] = collections.deque(maxlen=_KEEP_ROWS)
         self._largest: list[tuple[int, int, FileResult]] = []
@@ -241,7 +300,7 @@ class Run:
         """Every result so far, in input order, with totals."""
         if not self.options.keep_results:
             return Report([], self._interrupted, self.totals())
-        results = [r for r in self._results if r is not None]
+        results = list(_flatten(self._results))
         return Report(results, self._interrupted, self.totals())
 
     # -- running ------------------------------------------------------------
@@ -251,6 +310,17 @@ class Run:
 
     async def results(self) -> AsyncGenerator[FileResult, None]:
         """Each file's result as it completes. A run can be iterated once."""
+        async with contextlib.aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for result in batch:
+                    yield result
+
+    async def batches(self) -> AsyncGenerator[list[FileResult], None]:
+        """The results as they complete, in the batches they come in (a run is iterated once).
+
+        For consumers that handle results together, such as an output writer:
+        one write per batch instead of one per file.
+        """
         if self._used:
             raise RuntimeError("a Run can be iterated only once")
         self._used = True
@@ -260,8 +330,7 @@ class Run:
         runner = asyncio.create_task(self._run())
         try:
             while (batch := await out.get()) is not None:
-                for result in batch:
-                    yield result
+                yield batch
             await runner
         finally:
             if not runner.done():
@@ -290,10 +359,17 @@ class Run:
             finally:
                 self._out.put_nowait(None)
 
-    async def _start_processes(self, n: int) -> None:
+    async def _start_processes(self, n: int, pool: ThreadPool, tg: asyncio.TaskGroup) -> None:
         procs = ProcessPool(n, self._settings)
-        await procs.start()
+        try:
+            await procs.start()
+        except BaseException:
+            await procs.close()
+            raise
         self._procs = procs
+        if self._walks_dirs():  # directories to hand out
+            for _ in range(n):
+                tg.create_task(self._walk_units(procs, pool))
 
     async def _start_cluster(self, jobs: int) -> int:
         """Count every file on the Dask cluster; return the batches to keep in flight."""
@@ -325,16 +401,28 @@ class Run:
         size = 1 if self._settings.delay or self.options.timeout is not None else self._batch
         keep = self.options.keep_results
         processes = self.options.effective_processes
+        walk = self._inputs if isinstance(self._inputs, Walk) else None
+        units: Iterator[Input | Unit | str] | None = None
         try:
             while not self._input_closed:
+                if walk is not None and self._walks_dirs():
+                    # The counting processes are up: from now on they walk the
+                    # directories not yet entered, each as a whole.
+                    units = walk.hand_out()
+                    walk = None
                 # The input may be a directory walk: pull it in a thread, in batches.
-                items = await pool.submit(_take, source, _PULL)
+                items = await pool.submit(_take, units or source, _PULL)
                 if not items:
                     break
                 todo: list[tuple[int, str]] = []
                 done: list[tuple[int, FileResult]] = []
                 for item in items:
-                    index = self._found
+                    if isinstance(item, Unit):
+                        self._queue_unit(item, self._place_tree(self._results))
+                        self._next += 1  # its place in _results
+                        continue
+                    index = self._next
+                    self._next += 1
                     self._found += 1
                     if keep:
                         self._results.append(None)
@@ -355,16 +443,163 @@ class Run:
                         todo.append((index, path))
                 self._deliver(done)
                 if processes and self._found >= _PROCESSES_AFTER:
-                    tg.create_task(self._start_processes(processes))
+                    tg.create_task(self._start_processes(processes, pool, tg))
                     processes = 0
                 for i in range(0, len(todo), size):
                     await queue.put(todo[i : i + size])
+            await self._units_idle.wait()
         finally:
             self._walk_done = True
         # Not in the finally: when the TaskGroup is being cancelled the workers
         # are gone, and a put on a full queue would wait for them forever.
         for _ in range(jobs):
             await queue.put(None)
+        for _ in range(self.options.effective_processes):
+            self._units.put_nowait(None)
+
+    # -- directories walked by the counting processes ------------------------
+
+    def _walks_dirs(self) -> bool:
+        """Whether the input is a walk and the pool can walk directories (``walk_dir``)."""
+        return isinstance(self._inputs, Walk) and hasattr(self._procs, "walk_dir")
+
+    def _place_tree(self, items: list[FileResult | _Tree | None]) -> _Tree:
+        tree = _Tree()
+        if self.options.keep_results:
+            items.append(tree)
+        return tree
+
+    def _queue_unit(self, unit: Unit, tree: _Tree) -> None:
+        self._pending_units += 1
+        self._units_idle.clear()
+        self._units.put_nowait((unit, tree))
+
+    async def _walk_units(self, procs: ProcessPool, pool: ThreadPool) -> None:
+        """Hand queued directories to a counting process, one at a time, until the end."""
+        walk = self._inputs
+        assert isinstance(walk, Walk)
+        stop_early = self.options.on_error == "cancel"
+        while (queued := await self._units.get()) is not None:
+            unit, tree = queued
+            later: list[tuple[int, str]] = []
+            try:
+                # After stop(), directories not yet walked are input not taken.
+                if not self._input_closed:
+                    await procs.walk_dir(
+                        unit,
+                        walk.settings,
+                        cancelled=self._cancel_reason is not None,
+                        stop_early=stop_early,
+                        on_chunk=functools.partial(self._deliver_chunk, unit, tree, later),
+                    )
+                # Big files and files that stopped being regular: in threads, as usual.
+                for index, path in later:
+                    if self._cancel_reason is not None:
+                        self._deliver([(index, _cancelled(path, self._cancel_reason))])
+                    else:
+                        await self._read_and_deliver([Job(index, path)], pool)
+            finally:
+                self._pending_units -= 1
+                if not self._pending_units:
+                    self._units_idle.set()
+
+    def _deliver_chunk(
+        self, unit: Unit, tree: _Tree, later: list[tuple[int, str]], chunk: Chunk
+    ) -> None:
+        """Turn a chunk of a walked directory's results into results, in walk order.
+
+        The counted files (most of them) are accounted for from the columns at
+        once; only the other entries go through :meth:`_account` one by one.
+        """
+        names, codes, lines, sizes, extras, _ = chunk
+        keep = self.options.keep_results
+        tally: list[FileResult] | None = [] if self.options.languages else None
+        items = tree.items
+        base = os.path.join(unit.path, "")
+        results: list[FileResult] = []
+        others: list[tuple[int, FileResult]] = []
+        largest = self._largest
+        floor = largest[0][0] if len(largest) >= _KEEP_ROWS else -1
+        status_ok = Status.OK
+        for i, code in enumerate(codes):
+            if code == OK:
+                n = lines[i]
+                extra = extras.get(i)
+                if extra is None:
+                    result = FileResult(base + names[i], status_ok, n, sizes[i])
+                else:
+                    assert isinstance(extra, tuple)
+                    result = _counted(base + names[i], n, sizes[i], extra)
+                    if tally is not None:
+                        tally.append(result)
+                if n > floor:
+                    self._seq += 1
+                    if len(largest) < _KEEP_ROWS:
+                        heapq.heappush(largest, (n, -self._seq, result))
+                    else:
+                        heapq.heapreplace(largest, (n, -self._seq, result))
+                    if len(largest) >= _KEEP_ROWS:
+                        floor = largest[0][0]
+                results.append(result)
+                if keep:
+                    items.append(result)
+                continue
+            if code == SUBDIR:
+                sub = extras[i]
+                assert isinstance(sub, Unit)
+                self._queue_unit(sub, self._place_tree(items))
+                continue
+            if code == HANDED_BACK:
+                self._found += 1
+                self._next_placed = index = self._next_placed - 1
+                if keep:
+                    self._placed[index] = (items, len(items))
+                    items.append(None)
+                later.append((index, base + names[i]))
+                continue
+            if code == ENTRY:
+                entry = extras[i]
+                assert isinstance(entry, Entry)
+                if entry.error is not None:
+                    result = _failure(entry.path, entry.error, None)
+                else:
+                    result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
+            elif code == SKIPPED:
+                skip = extras[i]
+                assert isinstance(skip, Skip)
+                path = base + names[i]
+                result = FileResult(path, Status.SKIPPED, None, skip.size, reason=skip.reason)
+            elif code == FAILED:
+                failure = extras[i]
+                assert isinstance(failure, tuple)
+                exc, size = failure[0], failure[1]
+                assert isinstance(exc, Exception)
+                if isinstance(exc, TooManyLines):
+                    result = _failure(base + names[i], exc, exc.lines, size)
+                else:
+                    result = _failure(base + names[i], exc, None)
+                if self.options.on_error == "cancel":  # the worker cancels the rest already
+                    self._cancel(CANCELLED_AFTER_FAILURE)
+            else:
+                assert code == CANCELLED
+                result = _cancelled(base + names[i], self._cancel_reason or "stopped")
+            results.append(result)
+            if keep:
+                items.append(result)
+            others.append((0, result))
+        # Counted files have their lines and sizes in the columns; the others hold zeros.
+        counted = codes.count(OK)
+        self._counts[status_ok] += counted
+        self._lines += sum(lines)
+        self._bytes += sum(sizes)
+        self._found += counted + len(others)
+        self._account(others, publish=False)
+        for result in tally or ():
+            name = language_of(result)
+            self._languages[name] = self._languages.get(name, _NO_LINES).add(result)
+        if results:
+            self._recent.extend(results[-_KEEP_ROWS:])
+            self._out.put_nowait(results)
 
     async def _work(
         self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
@@ -400,6 +635,10 @@ class Run:
             for job in group:
                 job.stop = True
                 self._active.pop(job.index, None)
+        failed = expected_errors()
+        if self.options.on_error == "cancel" and any(isinstance(o, failed) for o in outcomes):
+            # Before the results are made: the files the batch stopped at are cancelled by it.
+            self._cancel(CANCELLED_AFTER_FAILURE)
         later = [job for job, o in zip(group, outcomes, strict=True) if isinstance(o, NotRegular)]
         self._deliver(
             [
@@ -491,12 +730,26 @@ class Run:
         """Record finished files (``(index, result)`` pairs) and pass them to the consumer."""
         if not done:
             return
-        keep = self.options.keep_results
+        if self.options.keep_results:
+            results = self._results
+            for index, result in done:
+                if index < 0:
+                    items, at = self._placed.pop(index)
+                    items[at] = result
+                else:
+                    results[index] = result
+        self._account(done)
+
+    def _account(self, done: list[tuple[int, FileResult]], *, publish: bool = True) -> None:
+        """Add finished files to the totals and the live rows; pass them to the consumer.
+
+        ``publish=False``: the caller does the live rows and the passing on itself.
+        """
+        if not done:
+            return
         counts = self._counts
         largest = self._largest
         for index, result in done:
-            if keep:
-                self._results[index] = result
             status = result.status
             counts[status] += 1
             if status is Status.OK:
@@ -512,12 +765,16 @@ class Run:
                     heapq.heapreplace(largest, (lines, -index, result))
             elif status is Status.ERROR and self.options.on_error == "cancel":
                 self._cancel(CANCELLED_AFTER_FAILURE)
-        self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
-        self._out.put_nowait([result for _, result in done])
+        if publish:
+            self._recent.extend(result for _, result in done[-_KEEP_ROWS:])
+            self._out.put_nowait([result for _, result in done])
 
     def _cancel(self, reason: str) -> None:
         if self._cancel_reason is None:
             self._cancel_reason = reason
+            stop_reading = getattr(self._procs, "stop_reading", None)
+            if stop_reading is not None:
+                stop_reading()
         for job in list(self._active.values()):
             job.stop = True
 
@@ -529,8 +786,8 @@ def _is_text(encoding: str) -> bool:
 _NO_LINES = LanguageTotals()
 
 
-def _take(source: Iterator[Input], n: int) -> list[Input]:
-    batch: list[Input] = []
+def _take(source: Iterator[Input | Unit | str], n: int) -> list[Input | Unit | str]:
+    batch: list[Input | Unit | str] = []
     for item in source:
         batch.append(item)
         if len(batch) >= n:
@@ -565,6 +822,24 @@ def _read_batch(
             outcomes.append(exc)
             failed = stop_early
     return outcomes
+
+
+def _counted(path: str, lines: int, size: int, extras: Extras) -> FileResult:
+    """A counted file's result with what its count found besides lines (see ``job_extras``)."""
+    codec, decompressed, classified = extras
+    language, code, comments, blanks = classified or (None, None, None, None)
+    return FileResult(
+        path,
+        Status.OK,
+        lines,
+        size,
+        language=language,
+        code=code,
+        comments=comments,
+        blanks=blanks,
+        codec=codec,
+        decompressed_bytes=decompressed if codec is not None else None,
+    )
 
 
 def _with_codec(job: Job, result: FileResult) -> FileResult:

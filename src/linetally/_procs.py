@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import pickle
+import signal
 import sys
+from collections.abc import Callable
 
 from ._reader import ReadSettings
-from ._worker import HEADER, frame
+from ._walk import Unit, WalkSettings
+from ._worker import HEADER, UNIT, Chunk, frame
 
 __all__ = ["ProcessPool"]
 
@@ -28,13 +32,23 @@ class ProcessPool:
         self._size = size
         self._settings = settings
         self._procs: list[asyncio.subprocess.Process] = []
+        self._ready: list[asyncio.subprocess.Process] = []
         self._idle: asyncio.Queue[asyncio.subprocess.Process] = asyncio.Queue()
 
     async def start(self) -> None:
         """Start the processes and send them the settings."""
         procs = await asyncio.gather(*(self._spawn() for _ in range(self._size)))
+        # Each answers one byte once its SIGUSR1 handler is in place (see stop_reading).
         for proc in procs:
-            self._procs.append(proc)
+            assert proc.stdout is not None
+            try:
+                await proc.stdout.readexactly(1)
+            except asyncio.IncompleteReadError:
+                code = await proc.wait()
+                raise RuntimeError(
+                    f"a linetally counting process died (exit status {code})"
+                ) from None
+            self._ready.append(proc)
             self._idle.put_nowait(proc)
 
     async def _spawn(self) -> asyncio.subprocess.Process:
@@ -46,6 +60,7 @@ class ProcessPool:
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
+        self._procs.append(proc)  # from now on, close() ends it
         assert proc.stdin is not None
         proc.stdin.write(frame(self._settings))
         return proc
@@ -61,8 +76,7 @@ class ProcessPool:
             (size,) = HEADER.unpack(header)
             outcomes = pickle.loads(await proc.stdout.readexactly(size))
         except asyncio.IncompleteReadError:
-            code = await proc.wait()
-            raise RuntimeError(f"a linetally counting process died (exit status {code})") from None
+            raise RuntimeError(_died(await proc.wait())) from None
         except BaseException:
             # Cancelled mid-batch: its answer would come to the next caller. Retire it.
             self._kill(proc)
@@ -70,6 +84,46 @@ class ProcessPool:
         self._idle.put_nowait(proc)
         assert isinstance(outcomes, list) and len(outcomes) == len(paths)
         return outcomes
+
+    async def walk_dir(
+        self,
+        unit: Unit,
+        walk_settings: WalkSettings,
+        *,
+        cancelled: bool,
+        stop_early: bool,
+        on_chunk: Callable[[Chunk], None],
+    ) -> None:
+        """Walk the directory ``unit`` and count its files in the next free process.
+
+        Each chunk of results goes to ``on_chunk`` as it arrives (see _worker).
+        With ``cancelled``, the files are listed but not read.
+        """
+        proc = await self._idle.get()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(frame((UNIT, unit, walk_settings, cancelled, stop_early)))
+            await proc.stdin.drain()
+            while True:
+                header = await proc.stdout.readexactly(HEADER.size)
+                (size,) = HEADER.unpack(header)
+                chunk = pickle.loads(await proc.stdout.readexactly(size))
+                on_chunk(chunk)
+                if chunk[-1]:
+                    break
+        except asyncio.IncompleteReadError:
+            raise RuntimeError(_died(await proc.wait())) from None
+        except BaseException:
+            self._kill(proc)
+            raise
+        self._idle.put_nowait(proc)
+
+    def stop_reading(self) -> None:
+        """Ask every process to read no more files: the rest come back cancelled."""
+        for proc in self._ready:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGUSR1)
 
     async def close(self) -> None:
         """Let every process end (end of input), killing any that lingers."""
@@ -93,3 +147,7 @@ class ProcessPool:
     def _kill(proc: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
+
+
+def _died(code: int) -> str:
+    return f"a linetally counting process died (exit status {code})"

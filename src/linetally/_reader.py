@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK_SIZE",
     "PARALLEL_MIN",
+    "Extras",
     "Job",
     "NotRegular",
     "ReadSettings",
@@ -68,6 +69,9 @@ def _buffer() -> bytearray:
 
 
 _POLL_MS = 100
+
+_SMALL = 1 << 16
+"""With ``regular``, files shorter than this are read in one call."""
 
 
 class Stopped(Exception):
@@ -193,23 +197,42 @@ def _chunks_special(fd: int, job: Job) -> Iterator[bytes]:
         yield data
 
 
-def count_file(job: Job, settings: ReadSettings, *, regular_only: bool = False) -> int | Skip:
+def count_file(
+    job: Job,
+    settings: ReadSettings,
+    *,
+    regular_only: bool = False,
+    max_size: int | None = None,
+    regular: bool = False,
+) -> int | Skip:
     """Count the lines of ``job.path``; return the count, or a :class:`Skip`.
 
     Failures raise their original exception (OSError subclasses,
     UnicodeDecodeError, TimeoutError, :class:`TooManyLines`,
     :class:`BinaryFileError`); a stop request raises :class:`Stopped`. With
     ``regular_only``, a file that is not a regular one (it could make the
-    caller wait for a writer) raises :class:`NotRegular` without being read.
+    caller wait for a writer) raises :class:`NotRegular` without being read;
+    so does a regular file larger than ``max_size``, when given. With
+    ``regular`` (the caller's directory listing said so), a small file is read
+    without an fstat: open, one read, close.
     """
     job.started = time.monotonic()
     job.check()
     fd, owned = _open(job.path)
     try:
+        if regular:
+            head = os.read(fd, _SMALL)
+            if len(head) < _SMALL:
+                # A short read of a regular file: its end.
+                result = _count_chunks(iter((head,) if head else ()), job, settings)
+                return Skip(result.reason, len(head)) if isinstance(result, Skip) else result
+            os.lseek(fd, 0, os.SEEK_SET)
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), job.path)
         if regular_only and not stat.S_ISREG(st.st_mode):
+            raise NotRegular
+        if max_size is not None and st.st_size > max_size:
             raise NotRegular
         if stat.S_ISREG(st.st_mode):
             if _in_ranges(fd, st.st_size, settings):

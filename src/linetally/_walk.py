@@ -24,13 +24,13 @@ from array import array
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pathspec import GitIgnoreSpec, RegexPattern
 
 from ._remote import is_url
 
-__all__ = ["Entry", "walk"]
+__all__ = ["Entry", "Unit", "Walk", "WalkSettings", "walk", "walk_unit"]
 
 SKIP_SYMLINK: Final = "symlink"
 SKIP_SPECIAL: Final = "special file"
@@ -105,13 +105,134 @@ def walk(
     if isinstance(roots, str) or isinstance(globs, str):
         raise TypeError("roots and globs must be collections of str, not a single str")
     overrides = _Globs(globs) if globs else None
-    return _walk(
-        roots,
-        hidden=hidden,
-        ignore=ignore,
-        overrides=overrides,
-        follow=follow,
-        storage_options=storage_options,
+    return Walk(
+        roots, WalkSettings(hidden, ignore, tuple(globs), follow), overrides, storage_options
+    )
+
+
+class Unit(NamedTuple):
+    """A directory not yet entered, handed out whole: :func:`walk_unit` walks it elsewhere.
+
+    ``path`` is its display path; ``prefix`` the key prefix of its entries and
+    ``root_offset`` where the walked root's part of a key ends (see ``_key``).
+    """
+
+    path: str
+    prefix: str
+    root_offset: int
+
+
+class WalkSettings(NamedTuple):
+    """The filters of a walk, as :func:`walk_unit` needs them in another process."""
+
+    hidden: bool = False
+    ignore: bool = True
+    globs: tuple[str, ...] = ()
+    follow: bool = False
+
+
+class _Control:
+    """How a walk in progress hands out its work (see :meth:`Walk.hand_out`).
+
+    ``split``: directories not yet entered come out as units. ``plain``: files to
+    count come out as path strings. ``budget``: when plain, files to yield
+    before ``split`` turns on by itself (negative: no limit).
+    """
+
+    __slots__ = ("budget", "plain", "split")
+
+    def __init__(self) -> None:
+        self.split = False
+        self.plain = False
+        self.budget = -1
+
+
+class Walk:
+    """The iterator :func:`walk` returns: its entries, in walk order.
+
+    :meth:`hand_out` lets a counting engine take over directories not yet
+    entered, as :class:`Unit` items, to be walked elsewhere with :func:`walk_unit`
+    (same rules, same order within each one).
+    """
+
+    __slots__ = ("_control", "_gen", "settings")
+
+    def __init__(
+        self,
+        roots: Iterable[str],
+        settings: WalkSettings,
+        overrides: _Globs | None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._control = _Control()
+        self._gen = _walk(
+            roots,
+            hidden=settings.hidden,
+            ignore=settings.ignore,
+            overrides=overrides,
+            follow=settings.follow,
+            control=self._control,
+            storage_options=storage_options,
+        )
+
+    def __iter__(self) -> Walk:
+        return self
+
+    def __next__(self) -> Entry:
+        item = next(self._gen)
+        assert isinstance(item, Entry)  # units come out only after hand_out()
+        return item
+
+    def hand_out(self) -> Iterator[Entry | Unit | str] | None:
+        """From now on, yield directories not yet entered as units; None if it cannot.
+
+        Files to count then come out as plain path strings, not Entry objects.
+
+        Not with ``follow``: a followed link's keys are not its real path.
+        """
+        if self.settings.follow:
+            return None
+        self._control.split = self._control.plain = True
+        return self._gen
+
+
+def walk_unit(
+    unit: Unit, settings: WalkSettings, cache: dict[object, object], budget: int = 0
+) -> Iterator[Entry | Unit | str]:
+    """The entries below the directory ``unit``, as the whole walk would give them there.
+
+    Its subdirectories are walked too until ``budget`` files have come out; the
+    ones met after that come out as units in turn. Files to count come out as
+    plain path strings. ``cache`` keeps the compiled
+    globs and the ignore rules of the directories seen, from one call to the next.
+    """
+    try:
+        listing = _list(unit.path)
+    except OSError as exc:
+        yield Entry(unit.path, error=exc)
+        return
+    overrides: _Globs | None = None
+    if settings.globs:
+        compiled = cache.get(settings.globs)
+        if compiled is None:
+            compiled = cache[settings.globs] = _Globs(settings.globs)
+        assert isinstance(compiled, _Globs)
+        overrides = compiled
+    rules = _NO_RULES
+    if settings.ignore:
+        real = "/" + unit.prefix[:-1].replace("\0", "\n")
+        rule_cache: dict[str, _Rules] = cache.setdefault("rules", {})  # type: ignore[assignment]
+        above = _rules_above(os.path.dirname(real), rule_cache)
+        rules = above.enter(unit.path, len(unit.prefix), _present(listing))
+        rule_cache[real] = rules
+    control = _Control()
+    control.plain = True
+    control.budget = budget
+    control.split = budget <= 0
+    stack = [_Frame(unit.path, unit.prefix, rules, listing, (0, 0))]
+    yield from _walk_frames(
+        stack, set(), unit.root_offset, settings.hidden, settings.ignore, overrides, False, control
     )
 
 
@@ -133,7 +254,14 @@ class _Patterns:
     whether it matched the path itself or a parent) is short.
     """
 
-    __slots__ = ("_any_name", "_any_path", "_name_rules", "_path_rules")
+    __slots__ = (
+        "_any_file_path",
+        "_any_name",
+        "_any_path",
+        "_file_path_rules",
+        "_name_rules",
+        "_path_rules",
+    )
 
     def __init__(self, patterns: Iterable[RegexPattern]) -> None:
         compiled: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
@@ -155,6 +283,10 @@ class _Patterns:
         # A name holds no "/", so the "any directories" prefix can only match nothing.
         self._any_name = _union([r[1].pattern.removeprefix(_ANY_DEPTH) for r in name_rules])
         self._any_path = _union([r[1].pattern for r in path_rules])
+        # Directory-only patterns ("bench/out/") never match a file itself: skip them for files.
+        file_rules = [r for r in path_rules if not _dir_only(r[1].pattern)]
+        self._file_path_rules = tuple(file_rules)
+        self._any_file_path = _union([r[1].pattern for r in file_rules])
 
     def __bool__(self) -> bool:
         return bool(self._name_rules or self._path_rules)
@@ -167,8 +299,9 @@ class _Patterns:
             if _hits(rule[1], rule[2], name, is_dir):
                 best = rule
                 break
-        if self._path_rules and self._may_match_path(rel, is_dir):
-            for rule in self._path_rules:
+        rules = self._path_rules if is_dir else self._file_path_rules
+        if rules and self._may_match_path(rel, is_dir):
+            for rule in rules:
                 if best is not None and rule[0] > best[0]:
                     break
                 if _hits(rule[1], rule[2], rel, is_dir):
@@ -192,7 +325,7 @@ class _Patterns:
         return first
 
     def _may_match_path(self, rel: str, is_dir: bool) -> bool:
-        union = self._any_path
+        union = self._any_path if is_dir else self._any_file_path
         if union is None or union.search(rel):
             return True
         return is_dir and union.search(rel + "/") is not None
@@ -215,6 +348,14 @@ def _union(regexes: list[str]) -> re.Pattern[str] | None:
 
 
 _NEVER: Final = re.compile(r"(?!)")
+
+
+def _dir_only(regex: str) -> bool:
+    """Whether every match of the pathspec ``regex`` ends in its directory mark: a "dir/" rule.
+
+    Such a rule matches a file only through a parent directory, never the file itself.
+    """
+    return regex.endswith(f"(?P<{_DIR_MARK}>/)") and "|" not in regex
 
 
 def _hits(regex: re.Pattern[str], mark: int | None, subject: str, is_dir: bool) -> bool:
@@ -486,8 +627,9 @@ def _walk(
     ignore: bool,
     overrides: _Globs | None,
     follow: bool,
+    control: _Control,
     storage_options: Mapping[str, Any] | None = None,
-) -> Iterator[Entry]:
+) -> Iterator[Entry | Unit | str]:
     cache: dict[str, _Rules] = {}
     filters = _Filters(hidden, ignore, overrides, cache)
     seen = _Seen(filters)
@@ -516,7 +658,9 @@ def _walk(
             continue
         if is_dir:
             tree = _Tree(real, seen.overlapping(real))
-            yield from _walk_tree(root, st, hidden, ignore, overrides, follow, cache, tree, seen)
+            yield from _walk_tree(
+                root, st, hidden, ignore, overrides, follow, cache, control, tree, seen
+            )
             seen.add_dir(_DirRoot(real))
         else:
             if stat.S_ISREG(st.st_mode):
@@ -730,14 +874,16 @@ def _walk_tree(
     overrides: _Globs | None,
     follow: bool,
     cache: dict[str, _Rules],
+    control: _Control,
     tree: _Tree | None = None,
     seen: _Seen | None = None,
-) -> Iterator[Entry]:
+) -> Iterator[Entry | Unit | str]:
     """Walk the directory ``root`` depth first, one sorted listing at a time.
 
     With ``tree`` and ``seen``, files that earlier roots counted come out as
     duplicates: a directory that is an earlier root (its files, one by one,
-    when globs are given), and a file that was a root itself.
+    when globs are given), and a file that was a root itself. Such a walk
+    hands out no directory (the duplicates are known here only).
     """
     try:
         listing = _list(root)
@@ -762,7 +908,48 @@ def _walk_tree(
     root_ident = (root_st.st_dev, root_st.st_ino)
     stack = [_Frame(root, root_prefix, rules, listing, root_ident)]
     on_path = {root_ident}  # the directories being walked, to catch followed loops
+    dups = None
+    if seen is not None and (check_files or inner):
+        dups = _Dups(seen, overlaps, inner, check_files)
+    yield from _walk_frames(
+        stack, on_path, root_offset, hidden, ignore, overrides, follow, control, dups
+    )
 
+
+class _Dups:
+    """How a walk tells the files that earlier roots counted (see :func:`_walk_tree`)."""
+
+    __slots__ = ("check_files", "inner", "overlaps", "seen")
+
+    def __init__(
+        self,
+        seen: _Seen,
+        overlaps: list[_DirRoot],
+        inner: dict[str, _DirRoot],
+        check_files: bool,
+    ) -> None:
+        self.seen = seen
+        self.overlaps = overlaps
+        self.inner = inner
+        self.check_files = check_files
+
+    def counted(self, entry: os.DirEntry[str], key: str, overrides: _Globs | None) -> bool:
+        return _counted(entry, key, self.overlaps if overrides else [], self.seen)
+
+
+def _walk_frames(
+    stack: list[_Frame],
+    on_path: set[tuple[int, int]],
+    root_offset: int,
+    hidden: bool,
+    ignore: bool,
+    overrides: _Globs | None,
+    follow: bool,
+    control: _Control,
+    dups: _Dups | None = None,
+) -> Iterator[Entry | Unit | str]:
+    """The walk proper, from the directories on ``stack`` (the last one first)."""
+    matching = ignore or overrides is not None or (dups is not None and bool(dups.inner))
     while stack:
         frame = stack[-1]
         entry = next(frame.entries, None)
@@ -814,14 +1001,23 @@ def _walk_tree(
             continue
 
         if kind == _FILE:
-            if check_files and _counted(entry, key, overlaps if overrides else [], seen):
+            if dups is not None and dups.check_files and dups.counted(entry, key, overrides):
                 yield Entry(path, skip_reason=SKIP_DUPLICATE)
-            else:
+                continue
+            if not control.plain:
                 yield Entry(path)
+                continue
+            yield path  # no object per file when handing out work
+            if control.budget > 0:
+                control.budget -= 1
+                control.split = control.split or not control.budget
         elif is_dir:
-            if inner and overrides is None and key in inner:
+            if dups is not None and dups.inner and overrides is None and key in dups.inner:
                 # An earlier root, walked with the same filters: its files are counted.
                 yield Entry(path, skip_reason=SKIP_DUPLICATE)
+                continue
+            if control.split and dups is None:
+                yield Unit(path, key + "/" if matching else "", root_offset)
                 continue
             if follow and ident in on_path:
                 yield Entry(path, error=OSError(errno.ELOOP, "symlink loop", path))

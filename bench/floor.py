@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""The floors under the benchmark's targets on this machine, measured next to ``wc -l``.
+
+Run by hand after ``bench.py`` has built its corpora::
+
+    python bench/floor.py [--runs 5]
+
+Prints, as medians of ``--runs`` interleaved runs, page cache warm:
+
+- start-up: ``python -c pass``, ``import asyncio``, ``import numpy``, the cost any
+  Python run pays before counting, next to ``wc -l`` on the big file;
+- the simplest Python that counts a tree on every core: this script in "walk" mode,
+  forked processes each walking their share of the folders with ``os.scandir`` and
+  counting ``\\n`` with ``open``/``read``/``close`` (no ignore rules, no results, no
+  errors handled), next to ``wc -l --files0-from`` on tiny and src.
+
+No Python program that does more (rules, per-file results, output) can be faster than
+these, so a target below them cannot be met by linetally on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / ".corpus"
+
+
+def _count_tree(dirs: list[str]) -> tuple[int, int]:
+    files = lines = 0
+    stack = list(dirs)
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    fd = os.open(e.path, os.O_RDONLY | os.O_CLOEXEC)
+                    data = os.read(fd, 1 << 20)
+                    while chunk := os.read(fd, 1 << 20):
+                        data += chunk
+                    os.close(fd)
+                    files += 1
+                    lines += data.count(b"\n")
+    return files, lines
+
+
+def walk_mode(root: str, procs: int) -> None:
+    """Fork ``procs`` processes over the folders two levels down; print files and lines."""
+    units: list[str] = []
+    top = [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    for d in top:
+        subs = [e.path for e in os.scandir(d) if e.is_dir(follow_symlinks=False)]
+        units.extend(subs if len(top) < 8 * procs else [d])
+    loose = [root] + ([] if len(top) >= 8 * procs else top)  # files not inside a unit
+    reads = []
+    for i in range(procs):
+        r, w = os.pipe()
+        if os.fork() == 0:
+            os.close(r)
+            files, lines = _count_tree(units[i::procs])
+            os.write(w, f"{files} {lines}".encode())
+            os._exit(0)
+        os.close(w)
+        reads.append(r)
+    files = lines = 0
+    for d in loose:  # the files directly in the root (and top folders when split deeper)
+        with os.scandir(d) as it:
+            for e in it:
+                if e.is_file(follow_symlinks=False):
+                    with open(e.path, "rb") as f:
+                        lines += f.read().count(b"\n")
+                    files += 1
+    for r in reads:
+        counted, n = os.read(r, 100).split()
+        files, lines = files + int(counted), lines + int(n)
+        os.wait()
+    print(files, lines)
+
+
+def timed(argv: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--procs", type=int, default=len(os.sched_getaffinity(0)))
+    args = p.parse_args()
+    py = sys.executable
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "python -c pass": ([py, "-c", "pass"], None),
+        "python -c 'import asyncio'": ([py, "-c", "import asyncio"], None),
+        "python -c 'import numpy'": ([py, "-c", "import numpy"], None),
+        "wc -l big": (["wc", "-l", str(CORPUS / "big.txt")], None),
+    }
+    for name in ("tiny", "src"):
+        commands[f"wc -l {name}"] = (
+            ["wc", "-l", f"--files0-from={CORPUS / (name + '.files0')}"],
+            CORPUS / name,
+        )
+        commands[f"python floor walk {name} ({args.procs} processes)"] = (
+            [py, str(Path(__file__).resolve()), "--walk", str(CORPUS / name), str(args.procs)],
+            None,
+        )
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for argv, cwd in commands.values():  # warm-up
+        timed(argv, cwd)
+    for _ in range(args.runs):
+        for k, (argv, cwd) in commands.items():
+            times[k].append(timed(argv, cwd))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"| command | median of {args.runs} (s) |")
+    print("|---|---|")
+    for k, v in med.items():
+        print(f"| `{k}` | {v:.3f} |")
+    print()
+    for name in ("tiny", "src"):
+        walk = med[f"python floor walk {name} ({args.procs} processes)"]
+        print(f"- {name}: floor walk ÷ wc -l = {walk / med[f'wc -l {name}']:.2f}")
+    print(
+        f"- big: `import numpy` ÷ wc -l = {med[commands_key(med, 'numpy')] / med['wc -l big']:.2f}"
+    )
+    return 0
+
+
+def commands_key(med: dict[str, float], word: str) -> str:
+    return next(k for k in med if word in k)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--walk"]:
+        walk_mode(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The process around the ``linetally`` command: buffered stdout, light GC, a quick exit.
+
+Part of the command line only; the library never calls this. Three costs that
+have nothing to do with counting, measured on 100,000 files:
+
+- with ``PYTHONUNBUFFERED`` (or ``-u``) every ``write`` of the output is a
+  system call: 201,191 of them for one ``--format json``. stdout here is
+  block-buffered whatever the environment says, and flushed at the end (the
+  live view and the failure report on stderr are not affected);
+- the cyclic GC walks every result again and again as they pile up: the
+  command raises its thresholds (it still runs, so memory stays flat with
+  ``--format jsonl``);
+- at exit the interpreter frees every object one by one: once stdout and
+  stderr are flushed there is nothing left to do, so the command ends with
+  ``os._exit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import sys
+from typing import NoReturn
+
+__all__ = ["console_main"]
+
+_BUFFER = 1 << 16
+
+
+def _buffer_stdout() -> None:
+    stream = sys.stdout
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(stream.buffer, io.FileIO):
+        return  # already buffered (the usual case), or not a real file: leave it alone
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(stream.buffer, _BUFFER),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        newline=None,
+        line_buffering=stream.isatty(),
+    )
+
+
+def console_main() -> NoReturn:
+    """Entry point of the ``linetally`` command and of ``python -m linetally``."""
+    _buffer_stdout()
+    gc.set_threshold(100_000, 50, 50)
+    from ._cli import main
+
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = 0  # the reader went away (``| head``): quietly, as the command does
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code)

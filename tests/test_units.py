@@ -1,0 +1,164 @@
+"""Directories walked and counted by the counting processes give what the threads give.
+
+Once a run has found enough files, the counting processes take over the
+directories not yet entered: each walks and counts one directory and sends
+back compact columns. Results, order, failures and the accounting must not
+change with that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+import linetally
+from linetally import FileResult, Status
+from linetally._walk import Entry, Unit, Walk, WalkSettings, walk_unit
+
+_FILES_PER_DIR = 60
+
+
+def _tree(root: Path) -> Path:
+    """A git work tree of about 1,500 files in nested folders, with trouble in them."""
+    top = root / "tree"
+    (top / ".git" / "info").mkdir(parents=True)
+    (top / ".git" / "info" / "exclude").write_text("*.excluded\n")
+    (top / ".gitignore").write_text("*.log\nbuild/\n!keep.log\n")
+    for a in range(5):
+        for b in range(5):
+            d = top / f"a{a}" / f"b{b}"
+            d.mkdir(parents=True)
+            for i in range(_FILES_PER_DIR):
+                tail = b"end" if i % 4 else b""
+                (d / f"f{i:03}.txt").write_bytes(b"x\r\n" * (i % 7) + b"y\r" * (i % 3) + tail)
+            (d / "x.log").write_text("ignored\n")
+            (d / "keep.log").write_text("kept\n")
+            (d / "y.excluded").write_text("excluded\n")
+            (d / ".hidden").write_text("hidden\n")
+            (d / "build").mkdir()
+            (d / "build" / "out.txt").write_text("ignored\n")
+        (top / f"a{a}" / ".ignore").write_text("b4/f00*\n")
+    deep = top / "a1" / "b1"
+    for level in range(30):
+        deep = deep / f"d{level}"
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("deep\n")
+    (top / "a2" / "b2" / "bin.dat").write_bytes(b"\0\1\2")
+    (top / "a2" / "b3" / "latin.txt").write_bytes(b"caf\xe9\n")
+    (top / "a3" / "b0" / "big.txt").write_bytes(b"line\n" * 300_000)  # handed back
+    (top / "a3" / "b1" / "link").symlink_to("../b0")
+    os.mkfifo(top / "a3" / "b2" / "fifo")
+    (top / "a4" / "empty").mkdir()
+    (top / "a4" / "nl\nname.txt").write_text("odd name\n")
+    return top
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tree(tmp_path_factory.mktemp("units"))
+
+
+def _key(r: FileResult) -> tuple[object, ...]:
+    error = None if r.error is None else type(r.error).__name__
+    return (r.path, r.status, r.lines, r.bytes, r.reason, error)
+
+
+@pytest.mark.parametrize(
+    "walk_options",
+    [
+        {},
+        {"hidden": True},
+        {"ignore": False},
+        {"globs": ("*.txt", "!a1/")},
+        {"globs": ("!*.log",), "hidden": True},
+    ],
+)
+def test_same_results_in_the_same_order(tree: Path, walk_options: dict[str, object]) -> None:
+    def run(processes: int) -> linetally.Report:
+        entries = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+        return linetally.count(entries, processes=processes, encoding="utf-8", max_lines=5)
+
+    with_procs, threads_only = run(2), run(0)
+    assert [_key(r) for r in with_procs.results] == [_key(r) for r in threads_only.results]
+    assert with_procs.totals == threads_only.totals
+    assert with_procs.totals.files > 1000
+
+
+def test_failures_from_walked_directories_keep_type_and_path(tree: Path) -> None:
+    report = linetally.count(linetally.walk([str(tree)]), processes=2, encoding="utf-8")
+    failures = {type(r.error).__name__: r for r in report.failures}
+    assert set(failures) == {"UnicodeDecodeError"}
+    bad = failures["UnicodeDecodeError"]
+    assert bad.path == str(tree / "a2" / "b3" / "latin.txt")
+    assert bad.error is not None
+    assert bad.error.path == bad.path  # type: ignore[attr-defined]
+    assert f"file: {bad.path!r}" in bad.error.__notes__
+    assert bad.error.byte_offset == 3  # type: ignore[attr-defined]
+    by_path = {r.path: r for r in report.results}
+    assert by_path[str(tree / "a3" / "b0" / "big.txt")].lines == 300_000
+    assert by_path[str(tree / "a3" / "b2" / "fifo")].reason == "special file"
+    assert by_path[str(tree / "a3" / "b1" / "link")].reason == "symlink"
+    assert by_path[str(tree / "a2" / "b2" / "bin.dat")].reason == "binary"
+
+
+def test_fail_fast_accounts_for_every_file(tree: Path) -> None:
+    everything = linetally.count(linetally.walk([str(tree)]), processes=0)
+    report = linetally.count(
+        linetally.walk([str(tree)]), processes=2, encoding="utf-8", on_error="cancel"
+    )
+    assert [r.path for r in report.results] == [r.path for r in everything.results]
+    statuses = {r.status for r in report.results}
+    assert Status.ERROR in statuses
+    assert Status.CANCELLED in statuses
+    for r in report.results:
+        if r.status is Status.CANCELLED:
+            assert r.reason == "cancelled after a failure"
+    t = report.totals
+    assert t.files == t.ok + t.errors + t.skipped + t.cancelled == len(report.results)
+
+
+async def _stream(tree: Path) -> list[FileResult]:
+    return [r async for r in linetally.iter_results(linetally.walk([str(tree)]), processes=2)]
+
+
+def test_streamed_results_are_the_same_set(tree: Path) -> None:
+    import asyncio
+
+    streamed = asyncio.run(_stream(tree))
+    kept = linetally.count(linetally.walk([str(tree)]), processes=2)
+    assert sorted(map(_key, streamed)) == sorted(map(_key, kept.results))
+
+
+def _expand(
+    items: Iterable[Entry | Unit | str], settings: WalkSettings, budget: int
+) -> Iterator[tuple[str, str | None, str | None]]:
+    cache: dict[object, object] = {}
+    for item in items:
+        if isinstance(item, Unit):
+            yield from _expand(walk_unit(item, settings, cache, budget), settings, budget)
+        elif isinstance(item, str):
+            yield (item, None, None)
+        else:
+            error = None if item.error is None else type(item.error).__name__
+            yield (item.path, item.skip_reason, error)
+
+
+@pytest.mark.parametrize("budget", [0, 1, 7, 100, 10_000])
+@pytest.mark.parametrize(
+    "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
+)
+def test_walking_in_units_gives_the_walk(
+    tree: Path, budget: int, walk_options: dict[str, object]
+) -> None:
+    whole = [
+        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
+        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    ]
+    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    assert isinstance(split, Walk)
+    handed = split.hand_out()
+    assert handed is not None
+    assert list(_expand(handed, split.settings, budget)) == whole
