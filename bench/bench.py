@@ -83,6 +83,9 @@ PTY_ROWS, PTY_COLS = 40, 120
 LINETALLY = "linetally"
 LIVE = "linetally (live view)"
 JSONL = "linetally (jsonl)"
+LANGUAGES = "linetally --languages"
+LANGUAGES_TARGET = 1.0
+"""``linetally --languages`` on src ÷ tokei on the same files."""
 WC = "wc -l"
 
 PROBE_SNIPPET = (
@@ -783,6 +786,11 @@ def corpus_commands(
     cmds = [Command(LINETALLY, [*linetally, "--format", "json", "--no-progress", target])]
     if corpus.name == "src":
         cmds.append(Command(LIVE, [*linetally, "--format", "json", target], None, True, tty_env()))
+        cmds.append(
+            Command(
+                LANGUAGES, [*linetally, "--languages", "--format", "json", "--no-progress", target]
+            )
+        )
     if million:
         cmds.append(Command(JSONL, [*linetally, "--format", "jsonl", "--no-progress", target]))
     if corpus.list_file is None:
@@ -1134,6 +1142,14 @@ def make_report(
         check(
             "live view ÷ --no-progress on src (stderr on a pty)", ratio, shown,
             LIVE_VIEW_TARGET, f"≤ {LIVE_VIEW_TARGET}", measured=[live, plain],
+        )  # fmt: skip
+    if "src" in results and LANGUAGES in results["src"] and "tokei" in results["src"]:
+        lt, other = results["src"][LANGUAGES], results["src"]["tokei"]
+        ratio = lt.median / other.median
+        check(
+            "src: linetally --languages ÷ tokei", ratio,
+            f"{ratio:.2f} ({lt.median:.3f} s / {other.median:.3f} s)",
+            LANGUAGES_TARGET, f"≤ {LANGUAGES_TARGET}", measured=[lt, other],
         )  # fmt: skip
     for name, target in TOOL_TARGETS.items():
         for tool in extra_tools:
