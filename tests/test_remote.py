@@ -593,3 +593,20 @@ def test_decompress_applies_to_objects(s3_endpoint: str) -> None:
     }
     (gz,) = [r for r in report.results if r.codec]
     assert gz.decompressed_bytes == len(content)
+
+
+def test_a_damaged_compressed_object_is_its_own_error() -> None:
+    """-z on an object cut short: EOFError for that object, the others counted."""
+    import gzip
+
+    import fsspec
+
+    whole = gzip.compress(b"a\nb\n" * 1000)
+    fs = fsspec.filesystem("memory")
+    fs.pipe({"/lt-cut/ok.gz": whole, "/lt-cut/cut.gz": whole[: len(whole) // 2]})
+    report = linetally.count(walk(["memory://lt-cut"]), decompress=True)
+    by_name = {r.path.rsplit("/", 1)[1]: r for r in report.results}
+    assert (by_name["ok.gz"].status, by_name["ok.gz"].lines) == (Status.OK, 2000)
+    assert by_name["cut.gz"].status is Status.ERROR
+    assert isinstance(by_name["cut.gz"].error, EOFError)
+    assert by_name["cut.gz"].error.path == "memory://lt-cut/cut.gz"  # type: ignore[attr-defined]

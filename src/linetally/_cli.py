@@ -421,7 +421,7 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def _is_url(path: str) -> bool:
-    from ._remote import is_url
+    from ._urls import is_url
 
     return is_url(path)
 

@@ -58,7 +58,7 @@ from ._reader import (
     count_file,
     restore_extras,
 )
-from ._remote import has_url
+from ._urls import has_url
 from ._walk import Entry, Unit, Walk
 from ._worker import (
     CANCELLED,

@@ -26,8 +26,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._errors import LinetallyError
+from ._errors import LinetallyError, expected_errors
 from ._reader import CHUNK_SIZE, Job, ReadSettings, Skip, Stopped, count_chunks
+from ._urls import has_url, is_url
 
 if TYPE_CHECKING:
     from ._pool import ThreadPool
@@ -42,7 +43,6 @@ __all__ = [
     "parse_storage_option",
 ]
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?:://|::)")
 _MAGIC = re.compile(r"[*?\[]")
 
 _ON_LOOP = 64 << 10
@@ -54,16 +54,6 @@ _POLL = 0.1
 EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LinetallyError)
 
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "http": "http", "https": "http"}
-
-
-def is_url(path: str) -> bool:
-    """True for a path with a scheme (``s3://...``) or an fsspec chain (``zip::...``)."""
-    return _SCHEME.match(path) is not None
-
-
-def has_url(jobs: Sequence[Job]) -> bool:
-    """True if any job of a batch is a URL: the batch is then read here."""
-    return any(_SCHEME.match(job.path) is not None for job in jobs)
 
 
 def parse_storage_option(text: str) -> tuple[list[str], Any]:
@@ -390,7 +380,7 @@ class Objects:
                     raise
             except Stopped as stopped:
                 return stopped
-            except EXPECTED as exc:
+            except expected_errors() as exc:  # codec errors too, with -z
                 if self._stop_early:
                     for other in group:
                         other.stop = True

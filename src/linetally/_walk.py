@@ -28,7 +28,7 @@ from typing import Any, Final, NamedTuple
 
 from pathspec import GitIgnoreSpec, RegexPattern
 
-from ._remote import is_url
+from ._urls import is_url
 
 __all__ = ["Entry", "Unit", "Walk", "WalkSettings", "walk", "walk_unit"]
 
