@@ -448,3 +448,27 @@ def test_version_and_a_local_run_do_not_import_dask(tmp_path: Path, args: list[s
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "0 []"
+
+
+def test_urls_are_read_by_the_workers(address: str, tmp_path: Path) -> None:
+    """file:// and zip:// objects go to the cluster, counted there as locally."""
+    import zipfile
+
+    (tmp_path / "a.txt").write_bytes(b"1\n2\r\n3")
+    (tmp_path / "b.log").write_bytes(b"x\n" * 100)
+    with zipfile.ZipFile(tmp_path / "t.zip", "w") as z:
+        z.writestr("in/c.txt", b"c\rd\re\n")
+    urls = [
+        (tmp_path / "a.txt").as_uri(),
+        (tmp_path / "b.log").as_uri(),
+        f"zip://in/c.txt::{(tmp_path / 't.zip').as_uri()}",
+        (tmp_path / "missing.txt").as_uri(),
+    ]
+    here = count(urls)
+    with distributed.Client(address) as client, distributed.get_task_stream(client) as stream:
+        there = count(urls, scheduler=client)
+    assert _facts(there.results) == _facts(here.results)
+    assert [r.lines for r in there.results] == [3, 100, 3, None]
+    assert isinstance(there.results[-1].error, FileNotFoundError)
+    # The objects were counted in Dask tasks, not by this process.
+    assert any(str(t["key"]).startswith("linetally-count-") for t in stream.data)

@@ -610,3 +610,34 @@ def test_a_damaged_compressed_object_is_its_own_error() -> None:
     assert by_name["cut.gz"].status is Status.ERROR
     assert isinstance(by_name["cut.gz"].error, EOFError)
     assert by_name["cut.gz"].error.path == "memory://lt-cut/cut.gz"  # type: ignore[attr-defined]
+
+
+def test_s3_objects_on_a_dask_cluster_count_like_the_local_tree(
+    s3_endpoint: str, bucket: str, local_tree: Path, tmp_path: Path
+) -> None:
+    """With a scheduler, the workers read the objects themselves, with the storage options."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    prefix = f"s3://{bucket}/tree/"
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+        local_directory=str(tmp_path / "dask"),
+    )
+    try:
+        with (
+            distributed.Client(cluster) as client,
+            distributed.get_task_stream(client) as stream,
+        ):
+            report = _remote(prefix, _options(s3_endpoint), scheduler=client)
+        tasks = list(stream.data)  # collected when the block ends
+    finally:
+        cluster.close()
+    assert _summary(report, prefix) == _local(local_tree)
+    assert any(str(t["key"]).startswith("linetally-count-") for t in tasks)

@@ -27,13 +27,14 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import LinetallyError, expected_errors
 from ._pool import ThreadPool
 from ._reader import Job, ReadSettings, Skip, Stopped, count_file, job_extras
 from ._records import Record, from_record, to_record
+from ._urls import is_url
 from ._version import __version__
 
 __all__ = ["ClusterError", "ClusterVersionError", "DaskPool", "WorkerLost"]
@@ -68,14 +69,9 @@ class WorkerLost(LinetallyError):
     """A file's batch could not be counted: its Dask workers kept dying (``KilledWorker``)."""
 
 
-def _has_scheme(path: str) -> bool:
-    scheme, sep, _ = path.partition("://")
-    return bool(sep) and scheme.replace("+", "").replace("-", "").isalnum()
-
-
 def _location(path: str) -> str:
     """Where a worker finds ``path``: URLs as they are, local paths made absolute."""
-    return path if _has_scheme(path) else os.path.abspath(path)
+    return path if is_url(path) else os.path.abspath(path)
 
 
 def _sizes(paths: list[str]) -> list[int]:
@@ -83,7 +79,7 @@ def _sizes(paths: list[str]) -> list[int]:
     sizes = []
     for path in paths:
         try:
-            sizes.append(0 if _has_scheme(path) else os.stat(path).st_size)
+            sizes.append(0 if is_url(path) else os.stat(path).st_size)
         except (OSError, ValueError):
             sizes.append(0)
     return sizes
@@ -113,6 +109,9 @@ class DaskPool:
     sent any more and the workers stop between files.
     """
 
+    reads_urls = True
+    """The workers read URLs themselves (each has fsspec and the store's package)."""
+
     def __init__(
         self,
         scheduler: object,
@@ -121,9 +120,11 @@ class DaskPool:
         timeout: float | None = None,
         stop_early: bool = False,
         stopped: Callable[[], bool] = lambda: False,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._scheduler = scheduler
         self._settings = settings
+        self._storage_options = dict(storage_options or {})
         self._timeout = timeout
         self._stop_early = stop_early
         self._stopped = stopped
@@ -203,6 +204,7 @@ class DaskPool:
                 self._stop_early,
                 self._event.name,
                 __version__,
+                self._storage_options,
                 key=f"linetally-count-{os.urandom(16).hex()}",
                 pure=False,
             )
@@ -418,11 +420,14 @@ def _count_batch(
     stop_early: bool,
     flag_name: str,
     version: str,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Count ``paths`` on a worker; one plain tuple per path.
 
-    ``("ok", lines, size)``, ``("skip", reason, size)``, ``("error", record,
-    size)`` or ``("stopped",)``. Plain values only: no exception is pickled.
+    ``("ok", lines, size, extras)``, ``("skip", reason, size)``, ``("error",
+    record, size, extras)`` or ``("stopped",)``. Plain values only: no
+    exception is pickled. URLs are read here, through fsspec, with
+    ``storage_options``: the worker reaches the store itself.
     """
     if version != __version__:
         error = ClusterVersionError(
@@ -430,6 +435,7 @@ def _count_batch(
         )
         return [("error", to_record(error), None) for _ in paths]
     flag = _Flag(flag_name)
+    made: dict[str, Any] = {}  # one filesystem per protocol for this batch
     out: list[tuple[Any, ...]] = []
     for path in paths:
         if flag():
@@ -440,7 +446,12 @@ def _count_batch(
             job.timeout = timeout
             job.deadline = time.monotonic() + timeout
         try:
-            result = count_file(job, settings)
+            if is_url(path):
+                from ._remote import read_url
+
+                result = read_url(path, storage_options or {}, made, job, settings)
+            else:
+                result = count_file(job, settings)
         except Stopped:
             out.append(("stopped",))
             continue

@@ -381,6 +381,7 @@ class Run:
             timeout=self.options.timeout,
             stop_early=self.options.on_error == "cancel",
             stopped=lambda: self._cancel_reason is not None,
+            storage_options=self.options.storage_options,
         )
         await procs.start()
         self._procs = procs
@@ -625,7 +626,8 @@ class Run:
         for job in group:
             self._active[job.index] = job
         try:
-            if has_url(group):  # objects behind URLs: never sent to counting processes
+            if has_url(group) and not getattr(self._procs, "reads_urls", False):
+                # Objects behind URLs are read here, unless the pool's workers read them.
                 outcomes = await self._read_objects(group, pool)
             elif self._procs is not None:
                 outcomes = await self._read_in_processes(group, pool, self._procs)

@@ -16,7 +16,7 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
@@ -67,23 +67,25 @@ class ProcessPool:
 
     async def run(self, paths: list[str]) -> list[object]:
         """Count ``paths`` in the next free process; one outcome per path (see _worker)."""
+        async with self._lent() as proc:
+            await _send(proc, frame(paths))
+            outcomes = await _answer(proc)
+        assert isinstance(outcomes, list) and len(outcomes) == len(paths)
+        return outcomes
+
+    @contextlib.asynccontextmanager
+    async def _lent(self) -> AsyncIterator[asyncio.subprocess.Process]:
+        """The next free process, for one request; given back once it is answered."""
         proc = await self._idle.get()
-        assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(frame(paths))
-            await proc.stdin.drain()
-            header = await proc.stdout.readexactly(HEADER.size)
-            (size,) = HEADER.unpack(header)
-            outcomes = pickle.loads(await proc.stdout.readexactly(size))
+            yield proc
         except asyncio.IncompleteReadError:
             raise RuntimeError(_died(await proc.wait())) from None
         except BaseException:
-            # Cancelled mid-batch: its answer would come to the next caller. Retire it.
+            # Cancelled mid-request: its answer would come to the next caller. Retire it.
             self._kill(proc)
             raise
         self._idle.put_nowait(proc)
-        assert isinstance(outcomes, list) and len(outcomes) == len(paths)
-        return outcomes
 
     async def walk_dir(
         self,
@@ -99,24 +101,14 @@ class ProcessPool:
         Each chunk of results goes to ``on_chunk`` as it arrives (see _worker).
         With ``cancelled``, the files are listed but not read.
         """
-        proc = await self._idle.get()
-        assert proc.stdin is not None and proc.stdout is not None
-        try:
-            proc.stdin.write(frame((UNIT, unit, walk_settings, cancelled, stop_early)))
-            await proc.stdin.drain()
+        async with self._lent() as proc:
+            await _send(proc, frame((UNIT, unit, walk_settings, cancelled, stop_early)))
             while True:
-                header = await proc.stdout.readexactly(HEADER.size)
-                (size,) = HEADER.unpack(header)
-                chunk = pickle.loads(await proc.stdout.readexactly(size))
+                chunk = await _answer(proc)
+                assert isinstance(chunk, tuple)
                 on_chunk(chunk)
                 if chunk[-1]:
                     break
-        except asyncio.IncompleteReadError:
-            raise RuntimeError(_died(await proc.wait())) from None
-        except BaseException:
-            self._kill(proc)
-            raise
-        self._idle.put_nowait(proc)
 
     def stop_reading(self) -> None:
         """Ask every process to read no more files: the rest come back cancelled."""
@@ -151,3 +143,18 @@ class ProcessPool:
 
 def _died(code: int) -> str:
     return f"a linetally counting process died (exit status {code})"
+
+
+async def _send(proc: asyncio.subprocess.Process, data: bytes) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(data)
+    await proc.stdin.drain()
+
+
+async def _answer(proc: asyncio.subprocess.Process) -> object:
+    """One pickled frame from the process (see _worker)."""
+    assert proc.stdout is not None
+    header = await proc.stdout.readexactly(HEADER.size)
+    (size,) = HEADER.unpack(header)
+    answer: object = pickle.loads(await proc.stdout.readexactly(size))
+    return answer

@@ -41,6 +41,7 @@ __all__ = [
     "is_url",
     "list_objects",
     "parse_storage_option",
+    "read_url",
 ]
 
 _MAGIC = re.compile(r"[*?\[]")
@@ -550,6 +551,17 @@ async def _close(stream: Any) -> None:
             await closing
     except Exception:  # the count is known: a failed close changes nothing
         pass
+
+
+def read_url(
+    url: str, options: Mapping[str, Any], made: dict[str, Any], job: Job, settings: ReadSettings
+) -> int | Skip:
+    """Count the object ``url`` with blocking reads (a Dask worker, a thread).
+
+    ``made`` keeps the filesystems made so far, one per protocol, from one
+    call to the next. Failures are as for every object (see the module).
+    """
+    return _read_sync(url, options, made, job, settings)
 
 
 def _read_sync(
