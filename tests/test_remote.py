@@ -8,6 +8,7 @@ results must agree: same lines, bytes and statuses, same failure types.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import http.server
 import json
@@ -151,15 +152,8 @@ def http_root(local_tree: Path) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(local_tree))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _http_server(functools.partial(Quiet, directory=str(local_tree))) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +172,14 @@ def dropping_http() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drop)
+    with _http_server(Drop) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _http_server(handler: Any) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 in a thread, for the duration of the block."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
