@@ -153,3 +153,48 @@ def test_ranges_in_threads_match_oracle(
     path = tmp_path / "f.txt"
     path.write_bytes(data)
     assert count_file(Job(0, str(path)), ReadSettings()) == latin1_oracle(data)
+
+
+any_small_file = st.one_of(
+    terminator_rich,
+    st.binary(max_size=300),
+    st.sampled_from([b"\xff\xfea\x00\n\x00", b"\xfe\xff\x00a", b"\xef\xbb\xbfa\nb", b"a\x00b\n"]),
+    st.integers(min_value=0, max_value=3).map(lambda k: b"ab\r\n" * (16384 + k - 2)),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=any_small_file, max_lines=st.one_of(st.none(), st.integers(0, 5)))
+def test_count_small_agrees_with_count_file_or_declines(
+    tmp_path: Path, data: bytes, max_lines: int | None
+) -> None:
+    """The counting processes' fast path gives count_file's answer, or leaves it the file."""
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    got = _reader.count_small(str(path), max_lines)
+    if got is None:
+        return
+    assert got == (count_lines(data), len(data))
+    job = Job(0, str(path))
+    settings = ReadSettings(max_lines=max_lines)
+    assert count_file(job, settings, regular=True) == got[0]
+    assert job.size == got[1]
+
+
+def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> None:
+    cases = {
+        "binary": b"a\x00b\n",
+        "utf16": "a\nb\n".encode("utf-16"),
+        "big": b"x\n" * 40000,
+        "missing": None,
+    }
+    for name, data in cases.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+        assert _reader.count_small(str(tmp_path / name), None) is None, name
+    (tmp_path / "many").write_bytes(b"a\nb\nc\n")
+    assert _reader.count_small(str(tmp_path / "many"), 2) is None
+    assert _reader.count_small(str(tmp_path / "many"), 3) == (3, 6)
+    assert _reader.plain(ReadSettings())
+    for changed in ({"languages": True}, {"decompress": True}, {"encoding": "utf-8"}):
+        assert not _reader.plain(ReadSettings(**changed))  # type: ignore[arg-type]

@@ -38,7 +38,9 @@ __all__ = [
     "Stopped",
     "count_chunks",
     "count_file",
+    "count_small",
     "job_extras",
+    "plain",
     "restore_extras",
 ]
 
@@ -247,6 +249,46 @@ def count_file(
     finally:
         if owned:
             os.close(fd)
+
+
+def plain(settings: ReadSettings) -> bool:
+    """Whether ``settings`` let :func:`count_small` count a file (nothing to decode or classify)."""
+    return not (settings.encoding or settings.delay or settings.languages or settings.decompress)
+
+
+def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
+    """``(lines, size)`` of a small regular file, read with one open, read and close.
+
+    The counting processes' fast path, for :func:`plain` settings: None whenever
+    :func:`count_file` must decide (a failure to report, a file of 64 KiB or more,
+    a possible binary file or byte-order mark, more lines than ``max_lines``), and
+    it gives the same answer as count_file for every file this one counts.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, _SMALL)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    size = len(data)
+    if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
+        return None
+    lines = data.count(b"\n")
+    if b"\r" in data:
+        lines += data.count(b"\r") - data.count(b"\r\n")
+    if size and data[-1] != 10 and data[-1] != 13:
+        lines += 1
+    if max_lines is not None and lines > max_lines:
+        return None
+    return lines, size
+
+
+_BOM_FIRST = frozenset(b"\x00\xfe\xff")
+"""First bytes of the byte-order marks that :func:`detect_bom` knows."""
 
 
 def _in_ranges(fd: int, size: int, settings: ReadSettings) -> bool:

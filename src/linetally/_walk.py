@@ -22,7 +22,7 @@ import re
 import stat
 from array import array
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Final, NamedTuple
 
@@ -258,6 +258,7 @@ class _Patterns:
         "_any_file_path",
         "_any_name",
         "_any_path",
+        "_file_names",
         "_file_path_rules",
         "_name_rules",
         "_path_rules",
@@ -282,6 +283,14 @@ class _Patterns:
         self._path_rules = tuple(path_rules)
         # A name holds no "/", so the "any directories" prefix can only match nothing.
         self._any_name = _union([r[1].pattern.removeprefix(_ANY_DEPTH) for r in name_rules])
+        # A file's name holds no "/": it never matches a directory-only rule itself.
+        self._file_names = _union(
+            [
+                r[1].pattern.removeprefix(_ANY_DEPTH)
+                for r in name_rules
+                if not _dir_only(r[1].pattern)
+            ]
+        )
         self._any_path = _union([r[1].pattern for r in path_rules])
         # Directory-only patterns ("bench/out/") never match a file itself: skip them for files.
         file_rules = [r for r in path_rules if not _dir_only(r[1].pattern)]
@@ -308,6 +317,11 @@ class _Patterns:
                     best = rule
                     break
         return None if best is None else best[3]
+
+    def file_names(self) -> re.Pattern[str] | None:
+        """A regex that matches every file name some pattern here may match, if only the
+        name decides for files; else None."""
+        return None if self._file_path_rules else self._file_names
 
     def _first_name_candidate(self, name: str, is_dir: bool) -> int:
         """Index of the first name rule that can match; len(rules) when none can."""
@@ -455,9 +469,28 @@ class _Rules:
     gitignores: tuple[tuple[int, _Patterns], ...] = ()
     exclude: tuple[tuple[int, _Patterns], ...] = ()
     in_git: bool = False
+    # For files, when only their names can match: the regexes that may match a name.
+    file_names: tuple[re.Pattern[str], ...] | None = field(default=None, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found: list[re.Pattern[str]] = []
+        for _, patterns in (*self.ignores, *self.gitignores, *self.exclude):
+            rx = patterns.file_names()
+            if rx is None:
+                return
+            if rx is not _NEVER:
+                found.append(rx)
+        object.__setattr__(self, "file_names", tuple(found))
 
     def verdict(self, name: str, key: str, is_dir: bool) -> bool | None:
         """True if ignored, False if whitelisted by a ``!`` rule, None if no rule applies."""
+        quick = self.file_names
+        if quick is not None and not is_dir:
+            for rx in quick:
+                if rx.match(name) is not None:
+                    break
+            else:
+                return None
         # .ignore beats .gitignore beats info/exclude; within a kind the deepest file wins.
         for group in (self.ignores, self.gitignores, self.exclude):
             for offset, patterns in group:

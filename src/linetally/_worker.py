@@ -43,7 +43,17 @@ from typing import BinaryIO
 
 from ._counting import without_numpy
 from ._errors import expected_errors
-from ._reader import Job, NotRegular, ReadSettings, Skip, Stopped, count_file, job_extras
+from ._reader import (
+    Job,
+    NotRegular,
+    ReadSettings,
+    Skip,
+    Stopped,
+    count_file,
+    count_small,
+    job_extras,
+    plain,
+)
 
 __all__ = [
     "CANCELLED",
@@ -151,6 +161,7 @@ def _walk_and_count(
     sizes = array("q")
     extras: dict[int, object] = {}
     sent = time.monotonic()
+    fast, max_lines = plain(settings), settings.max_lines
     for item in walk_unit(unit, walk_settings, cache, _UNIT_FILES):  # type: ignore[arg-type]
         i = len(names)
         if isinstance(item, Unit):
@@ -171,6 +182,9 @@ def _walk_and_count(
             n = size = 0
             if stopped or _stop:
                 code = CANCELLED
+            elif fast and (counted := count_small(path, max_lines)) is not None:
+                code = OK
+                n, size = counted
             else:
                 job = Job(0, path)
                 try:
