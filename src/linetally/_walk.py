@@ -621,7 +621,7 @@ def _rules_above(real_dir: str, cache: dict[str, _Rules]) -> _Rules:
 class _Frame:
     """A directory being walked: what is left of its sorted listing, and its context."""
 
-    __slots__ = ("entries", "ident", "path", "prefix", "rules")
+    __slots__ = ("base", "entries", "ident", "path", "prefix", "rules")
 
     def __init__(
         self,
@@ -632,6 +632,7 @@ class _Frame:
         ident: tuple[int, int],
     ) -> None:
         self.path = path
+        self.base = os.path.join(path, "")  # base + name is os.path.join(path, name)
         self.prefix = prefix
         self.rules = rules
         self.entries = iter(entries)
@@ -994,7 +995,7 @@ def _walk_frames(
         name = entry.name
         if name == ".git":
             continue
-        path = os.path.join(frame.path, name)
+        path = frame.base + name
 
         kind, error, ident = _FILE, None, (0, 0)
         try:
