@@ -17,7 +17,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
 
 from ._version import __version__
 
@@ -671,33 +671,37 @@ class _LiveView:
 
     The snapshot is taken on the event loop's thread, between two steps of the
     run, so it is consistent; the reading threads and processes never wait for it.
+    rich is imported in a thread while the run starts (its import costs about as
+    much as starting the counting processes, which it overlaps).
     """
 
     def __init__(self, run: Run) -> None:
         import asyncio
 
+        self._run = run
+        self._live: Any = None
+        self._task = asyncio.create_task(self._redraw())
+
+    async def _redraw(self) -> None:
+        import asyncio
+
+        await asyncio.to_thread(_import_view)
         from rich.console import Console
         from rich.live import Live
 
-        self._run = run
-        self._console = Console(file=sys.stderr, highlight=False)
+        from ._render import live_view
+
+        console = Console(file=sys.stderr, highlight=False)
         self._live = Live(
-            console=self._console,
+            console=console,
             auto_refresh=False,
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
         self._live.start()
-        self._task = asyncio.create_task(self._redraw())
-
-    async def _redraw(self) -> None:
-        import asyncio
-
-        from ._render import live_view
-
         while True:
-            size = self._console.size
+            size = console.size
             view = live_view(self._run.snapshot(), width=size.width, height=max(3, size.height - 1))
             self._live.update(view, refresh=True)
             await asyncio.sleep(_REFRESH)
@@ -708,7 +712,17 @@ class _LiveView:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        self._live.stop()
+        if self._live is not None:
+            self._live.stop()
+
+
+def _import_view() -> None:
+    import rich.console
+    import rich.live
+
+    from . import _render
+
+    del rich, _render
 
 
 def _restore_terminal() -> None:
