@@ -1231,6 +1231,10 @@ def run_benchmark(args: argparse.Namespace, runner: Runner) -> int:
     display = PathDisplay(base)
     linetally = shlex.split(args.linetally_cmd) if args.linetally_cmd else default_linetally()
     timed = [*linetally, *shlex.split(args.linetally_args)]
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        # An installed package has its bytecode; from a source checkout, the first run
+        # writes it (else every run would compile linetally's modules first).
+        log("PYTHONDONTWRITEBYTECODE is unset for the timed commands")
     version = linetally_version(linetally)
     log(f"linetally: {version} ({display.argv(linetally)})")
     corpora, build_seconds = prepare_corpora(base, args.corpora)
