@@ -522,6 +522,16 @@ class Run:
         largest = self._largest
         floor = largest[0][0] if len(largest) >= _KEEP_ROWS else -1
         status_ok = Status.OK
+        if not extras and names and codes.count(OK) == len(codes):
+            # The usual chunk: every entry a counted file with nothing but lines and a size.
+            columns = zip(names, lines, sizes, strict=True)
+            results = [_ok(base + name, n, size) for name, n, size in columns]
+            if max(lines) > floor:
+                for result in results:
+                    self._keep_largest(result)
+            if keep:
+                items.extend(results)
+            codes = b""  # nothing left for the loop below
         for i, code in enumerate(codes):
             if code == OK:
                 n = lines[i]
@@ -534,13 +544,7 @@ class Run:
                     if tally is not None:
                         tally.append(result)
                 if n > floor:
-                    self._seq += 1
-                    if len(largest) < _KEEP_ROWS:
-                        heapq.heappush(largest, (n, -self._seq, result))
-                    else:
-                        heapq.heapreplace(largest, (n, -self._seq, result))
-                    if len(largest) >= _KEEP_ROWS:
-                        floor = largest[0][0]
+                    floor = self._keep_largest(result)
                 results.append(result)
                 if keep:
                     items.append(result)
@@ -589,7 +593,7 @@ class Run:
                 items.append(result)
             others.append((0, result))
         # Counted files have their lines and sizes in the columns; the others hold zeros.
-        counted = codes.count(OK)
+        counted = len(results) - len(others)
         self._counts[status_ok] += counted
         self._lines += sum(lines)
         self._bytes += sum(sizes)
@@ -601,6 +605,18 @@ class Run:
         if results:
             self._recent.extend(results[-_KEEP_ROWS:])
             self._out.put_nowait(results)
+
+    def _keep_largest(self, result: FileResult) -> int:
+        """Keep ``result`` among the live view's largest files if it is one; the new floor."""
+        largest = self._largest
+        n = result.lines or 0
+        if len(largest) < _KEEP_ROWS or n > largest[0][0]:
+            self._seq += 1
+            if len(largest) < _KEEP_ROWS:
+                heapq.heappush(largest, (n, -self._seq, result))
+            else:
+                heapq.heapreplace(largest, (n, -self._seq, result))
+        return largest[0][0] if len(largest) >= _KEEP_ROWS else -1
 
     async def _work(
         self, queue: asyncio.Queue[list[tuple[int, str]] | None], pool: ThreadPool
@@ -824,6 +840,11 @@ def _read_batch(
             outcomes.append(exc)
             failed = stop_early
     return outcomes
+
+
+def _ok(path: str, lines: int, size: int) -> FileResult:
+    """A counted file's result, nothing else known."""
+    return FileResult(path, Status.OK, lines, size)
 
 
 def _counted(path: str, lines: int, size: int, extras: Extras) -> FileResult:
