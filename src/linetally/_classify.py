@@ -39,7 +39,7 @@ _HWS = rb"[ \t\x0b\x0c\r]"
 _TEXT_AHEAD = rb"(?=[^\n]*[^ \t\n\x0b\x0c\r])"
 # _HWS*+, written so that a run of spaces (most indentation) is matched by a single-byte loop,
 # several times faster in ``re`` than a character class
-_IND = rb"(?: *+(?:[\t\x0b\x0c\r][ \t\x0b\x0c\r]*+)?)"
+_IND = rb" *+" + _HWS + rb"*+"
 _BLANK = re.compile(rb"^" + _HWS + rb"*\n", re.M)
 _LINE_END = re.compile(rb"\n")
 
@@ -217,7 +217,7 @@ class _Syntax:
             return None
         letters = (b"Q", b"q")[: len(chars)]
         table = bytearray(b"a" * 256)
-        for c, x in zip(chars, letters):
+        for c, x in zip(chars, letters, strict=True):
             table[c[0]] = x[0]
         table[ord("\\")] = ord("\\")
         table[ord("\n")] = ord("\n")
@@ -225,18 +225,26 @@ class _Syntax:
         doc = {s[:1] for s, _ in spec.doc_quotes}
         alts = [rb"(?i:[^q])++" if len(chars) == 2 else rb"[^Q]++"]
         closers: dict[bytes, bytes] = {}
-        for c, x in zip(chars, letters):
+        for c, x in zip(chars, letters, strict=True):
             # inside a string: anything on the line but its own quote; an escape is ``\\``
             # followed by a backslash or a quote, or a lone backslash (not at the line's end)
             inner = rb"a++|" + b"".join(y + b"|" for y in letters if y != x)
             inner += b"\\\\" + escapable + rb"?+(?!\n)"
+            # each alternative starts with its literal (``re`` skips the others at a glance);
+            # the quote that opens a string is not escaped: no backslash before it
+            opens = x + b"(?<!\\\\" + x + b")"
             if c in doc:
                 closers[x * 3] = c * 3
-                alts.append(rb"(?<!\\)" + x * 3 + b"(?:" + inner + b"|" + x + b"(?!" + x * 2 + b"))*+" + x * 3)
-                alts.append(rb"(?<!\\)" + x + b"(?!" + x * 2 + b")(?:" + inner + b")*+" + x)
+                alts.append(opens + x * 2 + b"a*+" + x * 3)
+                alts.append(
+                    opens + x * 2 + b"(?:" + inner + b"|" + x + b"(?!" + x * 2 + b"))*+" + x * 3
+                )
+                alts.append(opens + b"(?!" + x * 2 + b")a*+" + x)
+                alts.append(opens + b"(?!" + x * 2 + b")(?:" + inner + b")*+" + x)
             else:
-                alts.append(rb"(?<!\\)" + x + b"(?:" + inner + b")*+" + x)
-            alts.append(rb"(?<=\\)(?<!\\\\)" + x)  # an escaped quote is plain code
+                alts.append(opens + b"a*+" + x)
+                alts.append(opens + b"(?:" + inner + b")*+" + x)
+            alts.append(x + rb"(?<=\\" + x + rb")(?<!\\\\" + x + b")")  # escaped: plain code
         rx = re.compile(b"(?:" + b"|".join(alts) + b")*+")
         return bytes(table), rx, closers
 
@@ -502,7 +510,9 @@ class _Syntax:
             return m is not None and m.group(1) is not None
         return False
 
-    def bulk(self, data: bytes, a: int, b: int, out: Counts, treat: bool, code: bool = True) -> None:
+    def bulk(
+        self, data: bytes, a: int, b: int, out: Counts, treat: bool, code: bool = True
+    ) -> None:
         """Classify whole lines ``[a, b)`` that start and end in plain mode (without
         ``code``, count only their blank and comment lines: the caller counts the rest)."""
         if a >= b:
@@ -648,11 +658,13 @@ class _Run:
         table, rx, closers = fast
         syn, data, n, out = self.syn, self.data, self.n, self.out
         lcs = syn.line_comments
+        lc = lcs[0] if len(lcs) == 1 else None
         text = data.translate(table)
         match = rx.match
         pos = 0  # a line start in plain code
         while pos < n:
-            stop = match(text, pos).end()
+            m = match(text, pos)
+            stop = m.end() if m is not None else pos  # it always matches
             if stop >= n:
                 syn.bulk(data, pos, n, out, False, code=False)
                 break
@@ -663,7 +675,8 @@ class _Run:
             if (
                 end is not None
                 and text[stop - 1 : stop] != b"\\"
-                and not any(data.find(c, ls, stop) >= 0 for c in lcs)
+                and (lc is None or data.find(lc, ls, stop) < 0)
+                and (lc is not None or not any(data.find(c, ls, stop) >= 0 for c in lcs))
             ):
                 # A doc string opens in plain code (no line comment before it).
                 e = _close(data, stop + 3, end)
