@@ -223,7 +223,8 @@ class _Syntax:
         table[ord("\n")] = ord("\n")
         escapable = b"[\\\\" + b"".join(letters) + b"]"
         doc = {s[:1] for s, _ in spec.doc_quotes}
-        alts = [rb"(?i:[^q])++" if len(chars) == 2 else rb"[^Q]++"]
+        run = rb"(?i:[^q])*+" if len(chars) == 2 else rb"[^Q]*+"
+        alts: list[bytes] = []
         closers: dict[bytes, bytes] = {}
         for c, x in zip(chars, letters, strict=True):
             # inside a string: anything on the line but its own quote; an escape is ``\\``
@@ -245,7 +246,8 @@ class _Syntax:
                 alts.append(opens + b"a*+" + x)
                 alts.append(opens + b"(?:" + inner + b")*+" + x)
             alts.append(x + rb"(?<=\\" + x + rb")(?<!\\\\" + x + b")")  # escaped: plain code
-        rx = re.compile(b"(?:" + b"|".join(alts) + b")*+")
+        # one step: plain code up to a quote, then the string (or escaped quote) it starts
+        rx = re.compile(b"(?:" + run + b"(?:" + b"|".join(alts) + b"))*+" + run)
         return bytes(table), rx, closers
 
     def _esc(self) -> bytes:
@@ -659,6 +661,13 @@ class _Run:
         syn, data, n, out = self.syn, self.data, self.n, self.out
         lcs = syn.line_comments
         lc = lcs[0] if len(lcs) == 1 else None
+        after_break, at_start = syn.line_kinds(False)
+        # the lines the lexer consumed: b"" blank, a comment, None code (the first line)
+        kinds: list[bytes | None] = []
+        if n:
+            first = at_start.match(data)
+            kinds.append(None if first is None else first.group(1) or b"")
+        findall = after_break.findall
         text = data.translate(table)
         match = rx.match
         pos = 0  # a line start in plain code
@@ -666,10 +675,13 @@ class _Run:
             m = match(text, pos)
             stop = m.end() if m is not None else pos  # it always matches
             if stop >= n:
-                syn.bulk(data, pos, n, out, False, code=False)
+                kinds += findall(data, pos - 1 if pos else 0, n)
                 break
             ls = data.rfind(b"\n", pos, stop) + 1 or pos
-            syn.bulk(data, pos, ls, out, False, code=False)
+            if pos < ls:
+                kinds += findall(data, pos - 1 if pos else 0, ls)
+            elif not pos:
+                kinds.pop()  # the first line is not one the lexer consumed
             le = data.index(b"\n", stop) + 1
             end = closers.get(text[stop : stop + 3])
             if (
@@ -701,6 +713,9 @@ class _Run:
             pos = self._line(ls, le, ls, started=False)
             while pos < n and (self.quote is not None or self.stack):
                 pos = self._inside(pos)
+        blanks = kinds.count(b"")
+        out.blanks += blanks
+        out.comments += len(kinds) - blanks - kinds.count(None)
         out.code = lines - out.comments - out.blanks
 
     def run(self) -> None:
