@@ -12,6 +12,11 @@ expressions. Only a line where a construct stays open (or another language start
 scanned token by token, and the lines inside a construct cost nothing each: they are all
 of one kind.
 
+Languages made only of one-byte quotes, their tripled doc quotes and line comments (Python,
+the shells, YAML, ...) take a faster road: the text is first translated so that plain code
+is a run of a single-byte loop (see :meth:`_Syntax._fast_lexer`), a doc string is closed
+with ``bytes.find``, and only blank and comment lines are counted, the rest being code.
+
 Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``, as :func:`linetally._counting.count_lines`
 counts them, and ``code + comments + blanks`` always equals that count (see
 :func:`classify` for the few places where tokei's own totals are not a file's lines).
