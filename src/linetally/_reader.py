@@ -500,13 +500,19 @@ def _classify(
 ) -> Classified:
     if kept is None or language is None:
         return (None, None, None, None)
-    from ._classify import classify
+    from ._classify import _classify_counted
+    from ._counting import count_lines
 
     data = b"".join(kept)
+    known: int | None = lines  # counted here already, in the same units
     if text_codec is not None and codecs.lookup(text_codec).name not in ("utf-8", "ascii"):
         # UTF-16/32 (a BOM) or another --encoding: classify the text, as UTF-8.
         data = data.decode(text_codec, "replace").encode("utf-8", "surrogatepass")
-    code, comments, blanks = classify(data, language, docstrings=docstrings)
+        known = None
+    counts = _classify_counted(
+        data, language, docstrings, count_lines(data) if known is None else known
+    )
+    code, comments, blanks = counts.code, counts.comments, counts.blanks
     if code + comments + blanks != lines:
         # Counted in other units (UTF-16 code units): keep the sums true.
         code = lines - comments - blanks
