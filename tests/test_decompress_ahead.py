@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 
 import linetally
 from linetally import Status, _decompress, _reader
-from linetally._counting import LineCounter, count_lines
+from linetally._counting import NUMPY_MIN_CHUNK, LineCounter, count_lines
 from linetally._decompress import Decompressed, detect
 from linetally._reader import Job, ReadSettings, Stopped, count_file
 
 from .test_decompress import (
     CODECS,
     MIXED,
+    _modules_after,
     bombs,  # noqa: F401 - the fixture, shared
     compress,
     gzip_decoder,  # noqa: F401 - the fixture, shared
@@ -245,3 +246,24 @@ def test_stop_request_stops_the_thread(bombs: Path) -> None:  # noqa: F811
     assert isinstance(stopped, Stopped)
     assert left == []
     assert not _decompressing()
+
+
+# -- counting a decompressed stream -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("numpy_from", [0, NUMPY_MIN_CHUNK, 3 * NUMPY_MIN_CHUNK, 1 << 40])
+def test_numpy_from_counts_the_same(numpy_from: int) -> None:
+    data = b"ab\r\ncd\r\r\n\n\re" * (NUMPY_MIN_CHUNK // 4)
+    counter = LineCounter(numpy_from=numpy_from)
+    step = NUMPY_MIN_CHUNK + 3  # chunks big enough for numpy, CR LF pairs cut in two
+    for i in range(0, len(data), step):
+        counter.feed(data[i : i + step])
+    assert counter.lines == count_lines(data)
+
+
+def test_a_decompressed_stream_is_counted_without_numpy(tmp_path: Path) -> None:
+    data = b"".join(b"line %d\n" % i for i in range(400_000))  # 5 MB, 7 chunks
+    (tmp_path / "big.gz").write_bytes(gzip.compress(data, mtime=0))
+    (tmp_path / "big.txt").write_bytes(data)
+    assert "numpy" not in _modules_after("-z", "--format", "json", "big.gz", cwd=tmp_path)
+    assert "numpy" in _modules_after("--format", "json", "big.txt", cwd=tmp_path)
