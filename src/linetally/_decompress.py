@@ -442,10 +442,12 @@ class _Ahead:
         except BaseException as exc:  # raised again in the consumer's thread
             self._error = exc
         finally:
-            chunks.close()  # stopped early: the reads end here, in this thread
-            with cond:
-                self._done = True
-                cond.notify()
+            try:
+                chunks.close()  # stopped early: the reads end here, in this thread
+            finally:
+                with cond:
+                    self._done = True
+                    cond.notify()
 
     def __iter__(self) -> Iterator[bytes]:
         cond = self._cond
