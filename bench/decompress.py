@@ -15,6 +15,11 @@ Then, page cache warm, one warm-up and the median of ``--runs`` for each command
 - the codec's tool piped into ``wc -l``: ``zcat``, ``bzcat``, ``xzcat``, ``zstdcat``
   (a tool that is missing is skipped, and said so).
 
+linetally runs from the ``src`` folder of this checkout (put first on ``PYTHONPATH``), with
+its bytecode cached as an installed package's is: ``PYTHONDONTWRITEBYTECODE`` is dropped
+for the commands, so the warm-up writes ``__pycache__`` (git-ignored) and no timed run
+pays for compiling linetally's modules (0.1-0.2 s, more than zstd takes on the corpus).
+
 Prints a Markdown table with the ratios linetally / tool and linetally's peak RSS, and
 checks that every command counted the same lines. Standard library, plus the optional codec
 packages linetally itself uses. Linux (``os.wait4``).
@@ -186,6 +191,20 @@ class Timed:
         return statistics.median(self.cpu)
 
 
+SRC = HERE.parent / "src"
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the timed commands: this checkout's linetally, bytecode cached."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    return env
+
+
+ENV = child_env()
+
+
 def run_once(argv: list[str]) -> tuple[float, float, int, bytes]:
     """Run ``argv``, stdout to a temporary file: wall time, CPU time, peak RSS (KiB), stdout.
 
@@ -194,7 +213,7 @@ def run_once(argv: list[str]) -> tuple[float, float, int, bytes]:
     """
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, stdout=out, stdin=subprocess.DEVNULL, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -205,14 +224,16 @@ def run_once(argv: list[str]) -> tuple[float, float, int, bytes]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, data
 
 
-def time_command(cmd: Timed, runs: int) -> Timed:
-    run_once(cmd.argv)  # warm-up: page cache, imports
+def time_commands(cmds: list[Timed], runs: int) -> None:
+    """Time ``cmds`` in turns, one run of each per round: load that comes and goes hits all."""
+    for cmd in cmds:
+        run_once(cmd.argv)  # warm-up: page cache, imports, bytecode
     for _ in range(runs):
-        seconds, cpu, peak, cmd.output = run_once(cmd.argv)
-        cmd.seconds.append(seconds)
-        cmd.cpu.append(cpu)
-        cmd.peak_kib = max(cmd.peak_kib, peak)
-    return cmd
+        for cmd in cmds:
+            seconds, cpu, peak, cmd.output = run_once(cmd.argv)
+            cmd.seconds.append(seconds)
+            cmd.cpu.append(cpu)
+            cmd.peak_kib = max(cmd.peak_kib, peak)
 
 
 def lines_of(cmd: Timed) -> int:
@@ -227,8 +248,23 @@ def linetally_argv() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "linetally"]
 
 
+def linetally_source() -> str:
+    """Where the timed linetally is imported from, and its version: this checkout's, or say so."""
+    code = "import linetally; print(linetally.__version__, linetally.__file__)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=ENV, check=True
+    )
+    version, _, where = proc.stdout.strip().partition(" ")
+    here = Path(where).resolve().is_relative_to(SRC.resolve())
+    return f"linetally {version} from {'this checkout' if here else where}"
+
+
 def versions() -> list[str]:
-    found = [f"Python {platform.python_version()}", f"zlib {zlib.ZLIB_RUNTIME_VERSION}"]
+    found = [
+        linetally_source(),
+        f"Python {platform.python_version()}",
+        f"zlib {zlib.ZLIB_RUNTIME_VERSION}",
+    ]
     for name in ("isal", "backports.zstd"):
         try:
             found.append(f"{name} {importlib.metadata.version(name)}")
@@ -271,7 +307,7 @@ def main() -> None:
     print(f"- {'; '.join(versions())}")
     print(
         f"- corpus: {text.name}, {text.stat().st_size / MB:.0f} MB of log lines; "
-        f"medians of {args.runs} runs after a warm-up, page cache warm\n"
+        f"medians of {args.runs} runs after a warm-up, taken in turns, page cache warm\n"
     )
     print(
         "| file | size | tool | tool (s) | linetally (s) | linetally / tool | met? "
@@ -282,19 +318,19 @@ def main() -> None:
     for codec in codecs:
         path = files[codec]
         cat = CAT_TOOL[codec]
-        rows: list[tuple[Timed, Timed | None]] = []
         log(f"timing {path.name} ...")
-        mine = time_command(Timed("linetally -z", [*lt, *flags, str(path)]), args.runs)
+        ours_all = [Timed("linetally -z", [*lt, *flags, str(path)])]
+        if codec == "gzip":
+            argv = [sys.executable, "-c", ZLIB_ONLY, *flags, str(path)]
+            ours_all.append(Timed("linetally -z, zlib only", argv))
         tool = None
         if shutil.which(cat):
             pipeline = f"{cat} {shlex.quote(str(path))} | wc -l"
-            tool = time_command(Timed(f"`{cat} \\| wc -l`", ["sh", "-c", pipeline]), args.runs)
+            tool = Timed(f"`{cat} \\| wc -l`", ["sh", "-c", pipeline])
         else:
             log(f"{cat} is not on PATH: skipped")
-        rows.append((mine, tool))
-        if codec == "gzip":
-            argv = [sys.executable, "-c", ZLIB_ONLY, *flags, str(path)]
-            rows.append((time_command(Timed("linetally -z, zlib only", argv), args.runs), tool))
+        time_commands([*ours_all, *([tool] if tool else [])], args.runs)
+        rows = [(ours, tool) for ours in ours_all]
         for ours, theirs in rows:
             counted = lines_of(ours)
             expected = counted if expected is None else expected
@@ -317,7 +353,8 @@ def main() -> None:
                 f"| {theirs.median_cpu:.2f} / {ours.median_cpu:.2f} "
                 f"| {ours.peak_kib / 1024:.0f} MB |"
             )
-    print(f"\nEvery command counted {expected:,} lines.")
+    load = os.getloadavg()[0]
+    print(f"\nEvery command counted {expected:,} lines; load average {load:.1f} at the end.")
 
 
 if __name__ == "__main__":

@@ -477,11 +477,12 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 def _options(args: argparse.Namespace) -> Options:
     """The library's options for this command line (its checks are the library's)."""
-    from ._demo import DEMO_DELAY, DEMO_FILES
     from ._engine import Options
 
     delay, jobs = args.delay, args.jobs
     if args.demo:
+        from ._demo import DEMO_DELAY, DEMO_FILES
+
         # Slow enough to watch, and every row grows at once.
         delay = DEMO_DELAY if delay is None else delay
         jobs = len(DEMO_FILES) if jobs is None else jobs

@@ -24,11 +24,12 @@ from array import array
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Final, NamedTuple
-
-from pathspec import GitIgnoreSpec, RegexPattern
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ._urls import is_url
+
+if TYPE_CHECKING:
+    from pathspec import RegexPattern
 
 __all__ = ["Entry", "Unit", "Walk", "WalkSettings", "walk", "walk_unit"]
 
@@ -395,6 +396,8 @@ def _hits(regex: re.Pattern[str], mark: int | None, subject: str, is_dir: bool) 
 
 def _compile(lines: list[str]) -> list[RegexPattern]:
     """Compile gitignore lines with pathspec, dropping any line it rejects."""
+    from pathspec import GitIgnoreSpec  # imported when first needed: a third of a file's start-up
+
     try:
         return list(GitIgnoreSpec.from_lines(lines).patterns)
     except (ValueError, re.error):
@@ -427,6 +430,8 @@ class _Globs:
     __slots__ = ("_exclude", "_include")
 
     def __init__(self, globs: Sequence[str]) -> None:
+        from pathspec import GitIgnoreSpec
+
         include: list[RegexPattern] = []
         exclude: list[RegexPattern] = []
         for glob in globs:
