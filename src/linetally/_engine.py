@@ -44,6 +44,7 @@ from ._model import (
     Snapshot,
     Status,
     Totals,
+    counted_result,
     language_of,
 )
 from ._pool import ThreadPool
@@ -87,6 +88,8 @@ _BATCH = 64
 _PULL = 256
 _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
+_PROCESSES_AFTER_CLASSIFYING = 50
+"""The same with ``languages``: classifying a file costs about ten times counting it."""
 _KEEP_ROWS = 64
 _LANGUAGES = 8
 """Languages shown in the live view's running totals."""
@@ -106,18 +109,26 @@ class _Tree:
         self.items: list[FileResult | _Tree | None] = []
 
 
-def _flatten(items: list[FileResult | _Tree | None]) -> Iterator[FileResult]:
-    """The results in ``items``, subtrees expanded in place (no recursion: trees can be deep)."""
+def _flatten(items: list[FileResult | _Tree | None]) -> list[FileResult]:
+    """The results in ``items``, subtrees expanded in place (no recursion: trees can be deep).
+
+    A tree without subtrees (most of them) is copied in one step.
+    """
+    out: list[FileResult] = []
     stack = [iter(items)]
     while stack:
         for item in stack[-1]:
-            if isinstance(item, _Tree):
-                stack.append(iter(item.items))
-                break
-            if item is not None:
-                yield item
+            if type(item) is _Tree:
+                sub = item.items
+                if _Tree in map(type, sub):
+                    stack.append(iter(sub))
+                    break
+                out.extend(filter(None, sub))  # type: ignore[arg-type]  # None: never counted
+            elif item is not None:
+                out.append(item)  # type: ignore[arg-type]
         else:
             stack.pop()
+    return out
 
 
 def default_jobs() -> int:
@@ -300,7 +311,7 @@ class Run:
         """Every result so far, in input order, with totals."""
         if not self.options.keep_results:
             return Report([], self._interrupted, self.totals())
-        results = list(_flatten(self._results))
+        results = _flatten(self._results)
         return Report(results, self._interrupted, self.totals())
 
     # -- running ------------------------------------------------------------
@@ -402,6 +413,7 @@ class Run:
         size = 1 if self._settings.delay or self.options.timeout is not None else self._batch
         keep = self.options.keep_results
         processes = self.options.effective_processes
+        start_after = _PROCESSES_AFTER_CLASSIFYING if self.options.languages else _PROCESSES_AFTER
         walk = self._inputs if isinstance(self._inputs, Walk) else None
         units: Iterator[Input | Unit | str] | None = None
         try:
@@ -443,7 +455,7 @@ class Run:
                     else:
                         todo.append((index, path))
                 self._deliver(done)
-                if processes and self._found >= _PROCESSES_AFTER:
+                if processes and self._found >= start_after:
                     tg.create_task(self._start_processes(processes, pool, tg))
                     processes = 0
                 for i in range(0, len(todo), size):
@@ -525,7 +537,7 @@ class Run:
         if not extras and names and codes.count(OK) == len(codes):
             # The usual chunk: every entry a counted file with nothing but lines and a size.
             columns = zip(names, lines, sizes, strict=True)
-            results = [_ok(base + name, n, size) for name, n, size in columns]
+            results = [counted_result(base + name, n, size) for name, n, size in columns]
             if max(lines) > floor:
                 for result in results:
                     self._keep_largest(result)
@@ -537,7 +549,7 @@ class Run:
                 n = lines[i]
                 extra = extras.get(i)
                 if extra is None:
-                    result = FileResult(base + names[i], status_ok, n, sizes[i])
+                    result = counted_result(base + names[i], n, sizes[i])
                 else:
                     assert isinstance(extra, tuple)
                     result = _counted(base + names[i], n, sizes[i], extra)
@@ -722,7 +734,7 @@ class Run:
     def _result(self, job: Job, outcome: object) -> FileResult:
         if isinstance(outcome, int):
             if job.classified is None:
-                return FileResult(job.path, Status.OK, outcome, job.size)
+                return counted_result(job.path, outcome, job.size)
             language, code, comments, blanks = job.classified
             return FileResult(
                 job.path,
@@ -840,11 +852,6 @@ def _read_batch(
             outcomes.append(exc)
             failed = stop_early
     return outcomes
-
-
-def _ok(path: str, lines: int, size: int) -> FileResult:
-    """A counted file's result, nothing else known."""
-    return FileResult(path, Status.OK, lines, size)
 
 
 def _counted(path: str, lines: int, size: int, extras: Extras) -> FileResult:

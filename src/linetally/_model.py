@@ -56,6 +56,39 @@ class FileResult:
         return self.status is Status.OK
 
 
+class _Counted:
+    """A counted file's :class:`FileResult`, built without the frozen ``__init__``.
+
+    A frozen dataclass sets each of its twelve fields through
+    ``object.__setattr__``, about 4 µs a result; a run over a million small files
+    builds a million of them. This class has the same slots, so plain (fast) slot
+    stores fill them and the object then takes :class:`FileResult` as its class
+    (CPython allows that between classes of the same layout); the result is
+    indistinguishable from one built by ``FileResult(...)`` and as frozen.
+    """
+
+    __slots__ = FileResult.__slots__
+
+    def __init__(self, path: str, lines: int, size: int) -> None:
+        self.path = path
+        self.status = Status.OK
+        self.lines = lines
+        self.bytes = size
+        self.error = None
+        self.reason = None
+        self.language = None
+        self.code = None
+        self.comments = None
+        self.blanks = None
+        self.codec = None
+        self.decompressed_bytes = None
+        self.__class__ = FileResult  # type: ignore[assignment]
+
+
+counted_result: Callable[[str, int, int], FileResult] = _Counted  # type: ignore[assignment]
+"""``counted_result(path, lines, size)``: ``FileResult(path, Status.OK, lines, size)``, quicker."""
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     """Counts over a run; ``lines`` and ``bytes`` add up the ``ok`` files only."""
