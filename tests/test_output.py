@@ -34,3 +34,74 @@ def test_json_text_is_json_dumps(
     r = FileResult(path, status, lines, size, error, reason)
     assert json_text(r) == json.dumps(json_record(r), ensure_ascii=True)
     assert json.loads(json_text(r))["path"] == path
+
+
+@given(
+    path=names,
+    status=st.sampled_from(list(Status)),
+    lines=st.none() | st.integers(min_value=0, max_value=10**12),
+    reason=st.none() | st.just("binary"),
+    language=st.none() | st.sampled_from(["Python", "C++", "Plain Text", 'Odd "name"\\é']),
+    split=st.none() | st.tuples(*[st.integers(min_value=0, max_value=10**9)] * 3),
+    codec=st.none() | st.sampled_from(["gzip", "zstd"]),
+    made=st.none() | st.integers(min_value=0, max_value=10**15),
+    languages=st.booleans(),
+    decompress=st.booleans(),
+)
+def test_json_text_with_languages_and_codecs_is_json_dumps(
+    path: str,
+    status: Status,
+    lines: int | None,
+    reason: str | None,
+    language: str | None,
+    split: tuple[int, int, int] | None,
+    codec: str | None,
+    made: int | None,
+    languages: bool,
+    decompress: bool,
+) -> None:
+    code, comments, blanks = split or (None, None, None)
+    r = FileResult(
+        path,
+        status,
+        lines,
+        10,
+        None,
+        reason,
+        language=language,
+        code=code,
+        comments=comments,
+        blanks=blanks,
+        codec=codec,
+        decompressed_bytes=made,
+    )
+    text = json_text(r, languages, decompress)
+    assert text == json.dumps(json_record(r, languages, decompress), ensure_ascii=True)
+
+
+def test_a_quickly_built_result_is_a_file_result_like_any_other() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    import pytest
+
+    from linetally._model import counted_result
+
+    for args, kwargs in [
+        (("a/b.txt", 3, 10), {}),
+        (
+            ("c.py.gz", 5, 7, "Python", 3, 1, 1, "gzip", 99),
+            dict(language="Python", code=3, comments=1, blanks=1, codec="gzip"),
+        ),
+    ]:
+        quick = counted_result(*args)
+        plain = FileResult(args[0], Status.OK, args[1], args[2], **kwargs)
+        if "codec" in kwargs:
+            plain = dataclasses.replace(plain, decompressed_bytes=99)
+        assert type(quick) is FileResult
+        assert quick == plain and hash(quick) == hash(plain) and repr(quick) == repr(plain)
+        assert quick.ok and dataclasses.asdict(quick) == dataclasses.asdict(plain)
+        assert pickle.loads(pickle.dumps(quick)) == plain == copy.copy(quick)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            quick.lines = 0  # type: ignore[misc]

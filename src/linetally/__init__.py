@@ -15,11 +15,13 @@ The names below are imported on first use, so that ``import linetally`` (and
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+TYPE_CHECKING = False  # not from typing: importing it would cost a few milliseconds
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._api import CountOptions, count, count_async, iter_results
     from ._cluster import ClusterError, ClusterVersionError, WorkerLost
     from ._engine import Options, Run

@@ -858,17 +858,16 @@ def _counted(path: str, lines: int, size: int, extras: Extras) -> FileResult:
     """A counted file's result with what its count found besides lines (see ``job_extras``)."""
     codec, decompressed, classified = extras
     language, code, comments, blanks = classified or (None, None, None, None)
-    return FileResult(
+    return counted_result(
         path,
-        Status.OK,
         lines,
         size,
-        language=language,
-        code=code,
-        comments=comments,
-        blanks=blanks,
-        codec=codec,
-        decompressed_bytes=decompressed if codec is not None else None,
+        language,
+        code,
+        comments,
+        blanks,
+        codec,
+        decompressed if codec is not None else None,
     )
 
 

@@ -69,24 +69,37 @@ class _Counted:
 
     __slots__ = FileResult.__slots__
 
-    def __init__(self, path: str, lines: int, size: int) -> None:
+    def __init__(
+        self,
+        path: str,
+        lines: int,
+        size: int,
+        language: str | None = None,
+        code: int | None = None,
+        comments: int | None = None,
+        blanks: int | None = None,
+        codec: str | None = None,
+        decompressed_bytes: int | None = None,
+    ) -> None:
         self.path = path
         self.status = Status.OK
         self.lines = lines
         self.bytes = size
         self.error = None
         self.reason = None
-        self.language = None
-        self.code = None
-        self.comments = None
-        self.blanks = None
-        self.codec = None
-        self.decompressed_bytes = None
+        self.language = language
+        self.code = code
+        self.comments = comments
+        self.blanks = blanks
+        self.codec = codec
+        self.decompressed_bytes = decompressed_bytes
         self.__class__ = FileResult  # type: ignore[assignment]
 
 
-counted_result: Callable[[str, int, int], FileResult] = _Counted  # type: ignore[assignment]
-"""``counted_result(path, lines, size)``: ``FileResult(path, Status.OK, lines, size)``, quicker."""
+counted_result: Callable[..., FileResult] = _Counted  # type: ignore[assignment]
+"""``counted_result(path, lines, size, language, code, comments, blanks, codec,
+decompressed_bytes)`` (all after ``size`` optional): a counted file's :class:`FileResult`,
+with ``status`` OK and no error or reason, quicker than ``FileResult(...)``."""
 
 
 @dataclass(frozen=True, slots=True)

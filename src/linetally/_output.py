@@ -137,17 +137,29 @@ def json_text(r: FileResult, languages: bool = False, decompress: bool = False) 
     Byte for byte what ``json.dumps`` gives, several times faster for a result
     with no error and no reason: that matters with 100,000 files.
     """
-    if languages or decompress:
+    if r.error is not None or r.reason is not None:
         return _dumps(json_record(r, languages, decompress))
-    if r.error is None and r.reason is None:
-        lines = "null" if r.lines is None else int(r.lines)
-        size = "null" if r.bytes is None else int(r.bytes)
-        # _value_ is the member's own attribute: Enum.value is a property, slower.
-        return (
-            f'{{"path": {_quote(r.path)}, "status": "{r.status._value_}", "lines": {lines}, '
-            f'"bytes": {size}, "error": null, "reason": null}}'
+    lines = "null" if r.lines is None else int(r.lines)
+    size = "null" if r.bytes is None else int(r.bytes)
+    # _value_ is the member's own attribute: Enum.value is a property, slower.
+    text = (
+        f'{{"path": {_quote(r.path)}, "status": "{r.status._value_}", "lines": {lines}, '
+        f'"bytes": {size}, "error": null, "reason": null'
+    )
+    if languages:
+        language = "null" if r.language is None else _quote(r.language)
+        text += (
+            f', "language": {language}, "code": {_number(r.code)}, '
+            f'"comments": {_number(r.comments)}, "blanks": {_number(r.blanks)}'
         )
-    return _dumps(json_record(r))
+    if decompress:
+        codec = "null" if r.codec is None else _quote(r.codec)
+        text += f', "codec": {codec}, "decompressed_bytes": {_number(r.decompressed_bytes)}'
+    return text + "}"
+
+
+def _number(n: int | None) -> str:
+    return "null" if n is None else str(int(n))
 
 
 def jsonl_line(r: FileResult, languages: bool = False, decompress: bool = False) -> str:

@@ -22,7 +22,10 @@ import gc
 import io
 import os
 import sys
-from typing import NoReturn
+
+TYPE_CHECKING = False  # typing itself costs a few milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["console_main"]
 
@@ -44,6 +47,13 @@ def _buffer_stdout() -> None:
 
 def console_main() -> NoReturn:
     """Entry point of the ``linetally`` command and of ``python -m linetally``."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        # What argparse would print, without importing it (and re, enum...): half the time.
+        from ._version import __version__
+
+        sys.stdout.write(f"linetally {__version__}\n")
+        sys.stdout.flush()
+        os._exit(0)
     _buffer_stdout()
     gc.set_threshold(100_000, 50, 50)
     from ._cli import main
