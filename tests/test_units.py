@@ -8,6 +8,7 @@ change with that.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -118,6 +119,81 @@ def test_fail_fast_accounts_for_every_file(tree: Path) -> None:
             assert r.reason == "cancelled after a failure"
     t = report.totals
     assert t.files == t.ok + t.errors + t.skipped + t.cancelled == len(report.results)
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough folders that the counting processes walk most of them (about 6,000 files)."""
+    top = tmp_path_factory.mktemp("wide") / "wide"
+    for a in range(150):
+        d = top / f"d{a:03}"
+        (d / "sub").mkdir(parents=True)
+        for i in range(36):
+            (d / f"f{i:02}.txt").write_bytes(b"x\n" * (i % 9) + b"y\r" * (i % 2))
+        for i in range(4):
+            (d / "sub" / f"g{i}.txt").write_text("g\n")
+    (top / "d040" / "bin.dat").write_bytes(b"\0\1")
+    (top / "d090" / "latin.txt").write_bytes(b"caf\xe9\n")
+    (top / "d120" / "sub" / "big.txt").write_bytes(b"line\n" * 300_000)
+    return top
+
+
+def test_a_completed_run_keeps_counted_files_as_columns_and_reports_the_same(
+    wide: Path,
+) -> None:
+    import asyncio
+    import pickle
+
+    from linetally._model import Columns, Results
+
+    def complete(**options: object) -> linetally.Report:
+        run = linetally.Run(
+            linetally.walk([str(wide)]),
+            linetally.Options(processes=2, **options),  # type: ignore[arg-type]
+        )
+        return asyncio.run(run.complete())
+
+    for options in ({}, {"encoding": "utf-8", "max_lines": 5}):
+        report = complete(**options)
+        listed = linetally.count(linetally.walk([str(wide)]), processes=0, **options)
+        results = report.results
+        assert isinstance(results, Results)
+        assert any(isinstance(p, Columns) for p in results.parts())
+        assert len(results) == len(listed.results) == report.totals.files > 5000
+        assert [_key(r) for r in results] == [_key(r) for r in listed.results]
+        assert results == list(results) and list(results) == results
+        assert [_key(r) for r in results[-3:]] == [_key(r) for r in listed.results[-3:]]
+        if not listed.failures:  # exceptions compare by identity
+            assert results == listed.results and listed.results == results
+            assert results[7] == listed.results[7]
+        assert all(type(r) is FileResult for r in results)
+        assert report.totals == listed.totals
+        assert [_key(r) for r in report.failures] == [_key(r) for r in listed.failures]
+        again = pickle.loads(pickle.dumps(report)).results
+        assert [_key(r) for r in again] == [_key(r) for r in listed.results]
+        assert dict(report.languages) == dict(listed.languages)
+
+
+def test_the_command_writes_the_same_json_from_columns(wide: Path) -> None:
+    from .conftest import run_cli
+
+    tree = wide
+    with_procs = run_cli("--format", "json", "--encoding", "utf-8", str(tree))
+    threads_only = run_cli("--format", "json", "--encoding", "utf-8", "--processes", "0", str(tree))
+    assert with_procs == threads_only
+    assert with_procs.code == 1  # the latin-1 file
+    assert len(json.loads(with_procs.out)["files"]) > 5000
+    for args in (
+        ["-z", "--format", "json"],
+        ["--summary", "--format", "json"],
+        ["--format", "csv"],
+        ["--sort", "lines"],
+        [],
+    ):
+        procs = run_cli(*args, str(tree))
+        threads = run_cli(*args, "--processes", "0", str(tree))
+        assert procs == threads
+        assert procs.code == 0 and procs.out
 
 
 async def _stream(tree: Path) -> list[FileResult]:

@@ -640,14 +640,14 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
     try:
         # aclosing: whatever ends the loop (a closed pipe, a bug), the run is
         # stopped and awaited here, inside the event loop, before it closes.
-        async with contextlib.aclosing(run.batches()) as batches:
-            if args.format == "jsonl":
-                from ._output import jsonl_line
+        if args.format == "jsonl":
+            from ._output import jsonl_line
 
-                out = sys.stdout
-                line = functools.partial(
-                    jsonl_line, languages=bool(args.languages), decompress=args.decompress
-                )
+            out = sys.stdout
+            line = functools.partial(
+                jsonl_line, languages=bool(args.languages), decompress=args.decompress
+            )
+            async with contextlib.aclosing(run.batches()) as batches:
                 try:
                     async for batch in batches:
                         out.write("".join(map(line, batch)))
@@ -656,9 +656,8 @@ async def _drive(run: Run, args: argparse.Namespace) -> Report:
                     raise
                 except OSError as exc:
                     raise _OutputFailed from exc
-            else:
-                async for _ in batches:
-                    pass
+        else:
+            await run.complete()
     finally:
         if live is not None:
             await live.stop()

@@ -28,7 +28,7 @@ import time
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._errors import (
     CANCELLED_AFTER_FAILURE,
@@ -37,9 +37,11 @@ from ._errors import (
     expected_errors,
 )
 from ._model import (
+    Columns,
     FileResult,
     LanguageTotals,
     Report,
+    Results,
     Row,
     Snapshot,
     Status,
@@ -106,15 +108,19 @@ class _Tree:
     __slots__ = ("items",)
 
     def __init__(self) -> None:
-        self.items: list[FileResult | _Tree | None] = []
+        self.items: list[_Item] = []
 
 
-def _flatten(items: list[FileResult | _Tree | None]) -> list[FileResult]:
+_Item = FileResult | Columns | _Tree | None
+"""What a run keeps in input order: results, columns of counted files, walked directories."""
+
+
+def _flatten(items: list[_Item]) -> list[FileResult | Columns]:
     """The results in ``items``, subtrees expanded in place (no recursion: trees can be deep).
 
     A tree without subtrees (most of them) is copied in one step.
     """
-    out: list[FileResult] = []
+    out: list[FileResult | Columns] = []
     stack = [iter(items)]
     while stack:
         for item in stack[-1]:
@@ -225,6 +231,8 @@ class Run:
     Iterate it with ``async for`` to get each :class:`FileResult` as it
     completes; :meth:`report` gives them all in input order afterwards (unless
     ``keep_results`` is false, for streaming huge inputs: then only totals).
+    Or await :meth:`complete` to run it to the end without the results as
+    they come: the cheapest way to a report.
     :meth:`snapshot` may be called at any time from the event loop to draw
     progress; :meth:`stop` ends the run early, keeping what was counted.
     """
@@ -233,10 +241,10 @@ class Run:
         self.options = options or Options()
         self._inputs = inputs
         self._settings = self.options.read_settings()
-        self._results: list[FileResult | _Tree | None] = []
+        self._results: list[_Item] = []
         self._next = 0
         """Index of the next input: a place in ``_results`` when results are kept."""
-        self._placed: dict[int, tuple[list[FileResult | _Tree | None], int]] = {}
+        self._placed: dict[int, tuple[list[_Item], int]] = {}
         """Files of walked directories being read in threads (negative indexes): where."""
         self._units: asyncio.Queue[tuple[Unit, _Tree] | None] = asyncio.Queue()
         self._pending_units = 0
@@ -260,6 +268,8 @@ class Run:
         self._started = time.monotonic()
         self._finished: float | None = None
         self._used = False
+        self._publish = True
+        """Whether results are passed on as they come (not when run by :meth:`complete`)."""
         self._languages: dict[str, LanguageTotals] = {}
         self._procs: ProcessPool | DaskPool | None = None
         self._batch = _BATCH
@@ -308,11 +318,31 @@ class Run:
         self._cancel("interrupted" if interrupted else "stopped")
 
     def report(self) -> Report:
-        """Every result so far, in input order, with totals."""
+        """Every result so far, in input order, with totals.
+
+        After :meth:`complete`, the results are a :class:`Results` sequence
+        that builds those of counted files when they are first asked for.
+        """
         if not self.options.keep_results:
             return Report([], self._interrupted, self.totals())
-        results = _flatten(self._results)
-        return Report(results, self._interrupted, self.totals())
+        parts = _flatten(self._results)
+        if self._publish:
+            return Report(cast("list[FileResult]", parts), self._interrupted, self.totals())
+        return Report(Results(parts), self._interrupted, self.totals())
+
+    async def complete(self) -> Report:
+        """Run to the end (or until stopped) and return :meth:`report`.
+
+        The results are not passed on as they come, so a directory walked by
+        the counting processes is kept as columns rather than one
+        :class:`FileResult` per file (see :class:`Results`). Like iterating,
+        a run can be completed once.
+        """
+        self._publish = False
+        async with contextlib.aclosing(self.batches()) as batches:
+            async for _ in batches:
+                pass
+        return self.report()
 
     # -- running ------------------------------------------------------------
 
@@ -476,7 +506,7 @@ class Run:
         """Whether the input is a walk and the pool can walk directories (``walk_dir``)."""
         return isinstance(self._inputs, Walk) and hasattr(self._procs, "walk_dir")
 
-    def _place_tree(self, items: list[FileResult | _Tree | None]) -> _Tree:
+    def _place_tree(self, items: list[_Item]) -> _Tree:
         tree = _Tree()
         if self.options.keep_results:
             items.append(tree)
@@ -534,10 +564,24 @@ class Run:
         largest = self._largest
         floor = largest[0][0] if len(largest) >= _KEEP_ROWS else -1
         status_ok = Status.OK
-        if not extras and names and codes.count(OK) == len(codes):
-            # The usual chunk: every entry a counted file with nothing but lines and a size.
-            columns = zip(names, lines, sizes, strict=True)
-            results = [counted_result(base + name, n, size) for name, n, size in columns]
+        counted = 0
+        if not extras and names and codes.count(OK) == len(codes) and not self._publish:
+            # The usual chunk, and nobody waits for results as they come: every
+            # entry a counted file with nothing but lines and a size, kept as is.
+            columns = Columns(base, names, lines, sizes)
+            if max(lines) > floor:
+                for i, n in enumerate(lines):
+                    if n > floor:
+                        floor = self._keep_largest(counted_result(base + names[i], n, sizes[i]))
+            if keep:
+                items.append(columns)
+            self._recent.extend(columns.results(max(0, len(names) - _KEEP_ROWS)))
+            counted = len(names)
+            codes = b""  # nothing left for the loop below
+        elif not extras and names and codes.count(OK) == len(codes):
+            # The same, with each file's result passed on.
+            each = zip(names, lines, sizes, strict=True)
+            results = [counted_result(base + name, n, size) for name, n, size in each]
             if max(lines) > floor:
                 for result in results:
                     self._keep_largest(result)
@@ -605,7 +649,7 @@ class Run:
                 items.append(result)
             others.append((0, result))
         # Counted files have their lines and sizes in the columns; the others hold zeros.
-        counted = len(results) - len(others)
+        counted += len(results) - len(others)
         self._counts[status_ok] += counted
         self._lines += sum(lines)
         self._bytes += sum(sizes)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 __all__ = ["FileResult", "LanguageTotals", "Report", "Row", "Snapshot", "Status", "Totals"]
 
@@ -100,6 +101,95 @@ counted_result: Callable[..., FileResult] = _Counted  # type: ignore[assignment]
 """``counted_result(path, lines, size, language, code, comments, blanks, codec,
 decompressed_bytes)`` (all after ``size`` optional): a counted file's :class:`FileResult`,
 with ``status`` OK and no error or reason, quicker than ``FileResult(...)``."""
+
+
+class Columns:
+    """Counted files of one directory, as columns: the results of a walked chunk.
+
+    ``base`` joined to each of ``names`` is the file's path; ``lines`` and
+    ``sizes`` are its counts. Every one of them is ``ok`` with nothing else
+    known (no error, reason, language or codec). A run keeps these instead of
+    one :class:`FileResult` per file when nobody asks for results as they
+    come (see :meth:`Run.complete`); :meth:`results` builds them.
+    """
+
+    __slots__ = ("base", "lines", "names", "sizes")
+
+    def __init__(
+        self, base: str, names: Sequence[str], lines: Sequence[int], sizes: Sequence[int]
+    ) -> None:
+        self.base = base
+        self.names = names
+        self.lines = lines
+        self.sizes = sizes
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def results(self, start: int = 0) -> list[FileResult]:
+        """The :class:`FileResult` of each file from ``start`` on."""
+        base = self.base
+        columns = zip(self.names[start:], self.lines[start:], self.sizes[start:], strict=True)
+        return [counted_result(base + name, n, size) for name, n, size in columns]
+
+
+class Results(Sequence[FileResult]):
+    """A report's results in input order, read-only; counted files kept as :class:`Columns`.
+
+    Behaves as a sequence of :class:`FileResult` (and equals any sequence of
+    the same results): those of a chunk of columns are built when first
+    asked for. Writers that can use the columns as they are read
+    :meth:`parts` instead.
+    """
+
+    __slots__ = ("_built", "_len", "_parts")
+
+    def __init__(self, parts: list[FileResult | Columns]) -> None:
+        self._parts = parts
+        self._len = sum(len(p) if isinstance(p, Columns) else 1 for p in parts)
+        self._built: list[FileResult] | None = None
+
+    def parts(self) -> list[FileResult | Columns]:
+        """The results as they are held: single results and chunks of columns, in order."""
+        return self._parts
+
+    def _list(self) -> list[FileResult]:
+        if self._built is None:
+            self._built = list(self)
+        return self._built
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[FileResult]:
+        if self._built is not None:
+            yield from self._built
+            return
+        for part in self._parts:
+            if isinstance(part, Columns):
+                yield from part.results()
+            else:
+                yield part
+
+    @overload
+    def __getitem__(self, index: int) -> FileResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[FileResult]: ...
+    def __getitem__(self, index: int | slice) -> FileResult | list[FileResult]:
+        return self._list()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Results({self._list()!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (list, (self._list(),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +305,10 @@ class Report:
     @property
     def failures(self) -> list[FileResult]:
         """The results whose status is ``error``, in input order."""
-        return [r for r in self.results if r.status is Status.ERROR]
+        results = self.results
+        if isinstance(results, Results) and not self.totals.errors:
+            return []  # a run's own totals: no need to build every result to know
+        return [r for r in results if r.status is Status.ERROR]
 
     @property
     def languages(self) -> dict[str, LanguageTotals]:

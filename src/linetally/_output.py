@@ -18,7 +18,16 @@ from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, TextIO
 
 from ._errors import describe
-from ._model import FileResult, LanguageTotals, Report, Status, group_totals, language_of
+from ._model import (
+    Columns,
+    FileResult,
+    LanguageTotals,
+    Report,
+    Results,
+    Status,
+    group_totals,
+    language_of,
+)
 
 __all__ = [
     "CSV_HEADER",
@@ -259,10 +268,8 @@ def _write_json(
     decompress = bool(getattr(args, "decompress", False))
     out.write('{"files": [')
     sep = "\n  "
-    for start in range(0, len(rows), _JSON_ROWS):
-        # Written in blocks of rows: one call per row costs as much as the text itself.
-        part = rows[start : start + _JSON_ROWS]
-        out.write(sep + ",\n  ".join([json_text(r, languages, decompress) for r in part]))
+    for block in _json_blocks(rows, languages, decompress):
+        out.write(sep + block)
         sep = ",\n  "
     out.write(f'\n], "totals": {_dumps(totals)}, "interrupted": {_dumps(report.interrupted)}')
     if languages:
@@ -274,6 +281,47 @@ def _write_json(
     if summary is not None:
         out.write(f', "summary": {_dumps(summary)}')
     out.write("}\n")
+
+
+def _json_blocks(rows: Sequence[FileResult], languages: bool, decompress: bool) -> Iterator[str]:
+    """The rows' JSON texts joined in blocks: one write per row costs as much as the text.
+
+    Counted files a report holds as :class:`Columns` are written from the
+    columns, without a FileResult each.
+    """
+    if not isinstance(rows, Results):
+        for start in range(0, len(rows), _JSON_ROWS):
+            block = rows[start : start + _JSON_ROWS]
+            yield ",\n  ".join([json_text(r, languages, decompress) for r in block])
+        return
+    tail = ', "error": null, "reason": null'
+    if languages:
+        tail += ', "language": null, "code": null, "comments": null, "blanks": null'
+    if decompress:
+        tail += ', "codec": null, "decompressed_bytes": null'
+    tail += "}"
+    pending: list[str] = []
+    for part in rows.parts():
+        if isinstance(part, Columns):
+            if pending:
+                yield ",\n  ".join(pending)
+                pending = []
+            base = part.base
+            each = zip(part.names, part.lines, part.sizes, strict=True)
+            yield ",\n  ".join(
+                [
+                    f'{{"path": {_quote(base + name)}, "status": "ok", "lines": {n}, '
+                    f'"bytes": {size}{tail}'
+                    for name, n, size in each
+                ]
+            )
+            continue
+        pending.append(json_text(part, languages, decompress))
+        if len(pending) >= _JSON_ROWS:
+            yield ",\n  ".join(pending)
+            pending = []
+    if pending:
+        yield ",\n  ".join(pending)
 
 
 def _write_csv(
@@ -460,6 +508,8 @@ def write_failure_report(report: Report, args: argparse.Namespace, err: TextIO) 
         ]
         err.write(f"linetally: {t.files} files: {', '.join(parts)} (see the records above)\n")
         return
+    if t.files == t.ok and not report.interrupted:
+        return  # nothing but counted files: no need to look at each
     if not any(r.status is not Status.OK for r in results):
         return
     from . import _render
