@@ -124,10 +124,8 @@ async def count_async(
     """
     inputs = _Inputs(paths)
     run = Run(inputs, Options(**options))
-    async for _ in run:
-        pass
+    report = await run.complete()
     inputs.check()
-    report = run.report()
     if raise_errors:
         report.raise_for_errors()
     return report
