@@ -135,7 +135,31 @@ def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (top / "d040" / "bin.dat").write_bytes(b"\0\1")
     (top / "d090" / "latin.txt").write_bytes(b"caf\xe9\n")
     (top / "d120" / "sub" / "big.txt").write_bytes(b"line\n" * 300_000)
+    for a in (50, 60, 70):
+        d = top / f"d{a:03}"
+        (d / ".git").write_text("gitdir: elsewhere\n")  # a linked work tree's: never counted
+        (d / ".hidden.txt").write_text("h\n")
+        (d / "nl\nname.txt").write_text("odd\n")
+        (d / "skip.log").write_text("ignored\n")
+        (d / ".gitignore").write_text("*.log\n")
     return top
+
+
+@pytest.mark.parametrize(
+    "walk_options", [{}, {"hidden": True}, {"ignore": False}, {"hidden": True, "ignore": False}]
+)
+def test_walked_by_processes_as_by_threads(wide: Path, walk_options: dict[str, object]) -> None:
+    def run(processes: int) -> linetally.Report:
+        entries = linetally.walk([str(wide)], **walk_options)  # type: ignore[arg-type]
+        return linetally.count(entries, processes=processes)
+
+    with_procs, threads_only = run(2), run(0)
+    assert [_key(r) for r in with_procs.results] == [_key(r) for r in threads_only.results]
+    paths = {os.path.basename(r.path) for r in with_procs.results}
+    assert ".git" not in paths
+    assert ("skip.log" in paths) == (walk_options.get("ignore") is False)
+    assert (".hidden.txt" in paths) == bool(walk_options.get("hidden"))
+    assert "nl\nname.txt" in paths
 
 
 def test_a_completed_run_keeps_counted_files_as_columns_and_reports_the_same(

@@ -21,7 +21,7 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
@@ -976,6 +976,35 @@ class _Dups:
         return _counted(entry, key, self.overlaps if overrides else [], self.seen)
 
 
+def _plain_files(
+    frame: _Frame, quick: tuple[re.Pattern[str], ...], hidden: bool, control: _Control
+) -> Generator[str, None, os.DirEntry[str] | None]:
+    """Yield the paths of ``frame``'s next regular files that no rule can concern.
+
+    What :func:`_walk_frames` gives for them, without its general steps: a file
+    whose name none of the ``quick`` regexes matches has no ignore verdict (see
+    :attr:`_Rules.file_names`), so only the hidden rule is left. Return the
+    first entry that needs the general steps, or None at the end of the frame.
+    """
+    base = frame.base
+    for entry in frame.entries:
+        name = entry.name
+        try:
+            regular = entry.is_file(follow_symlinks=False)
+        except OSError:
+            return entry
+        if not regular or "\n" in name or (name[:1] == "." and (not hidden or name == ".git")):
+            return entry
+        for rx in quick:
+            if rx.match(name) is not None:
+                return entry
+        yield base + name
+        if control.budget > 0:
+            control.budget -= 1
+            control.split = control.split or not control.budget
+    return None
+
+
 def _walk_frames(
     stack: list[_Frame],
     on_path: set[tuple[int, int]],
@@ -989,9 +1018,16 @@ def _walk_frames(
 ) -> Iterator[Entry | Unit | str]:
     """The walk proper, from the directories on ``stack`` (the last one first)."""
     matching = ignore or overrides is not None or (dups is not None and bool(dups.inner))
+    # Handing out work with only ignore files in force (the counting processes' case):
+    # plain files go by in a loop of their own as long as names alone decide.
+    plain = control.plain and not follow and overrides is None and dups is None
     while stack:
         frame = stack[-1]
-        entry = next(frame.entries, None)
+        quick = frame.rules.file_names if ignore else ()
+        if plain and quick is not None:
+            entry = yield from _plain_files(frame, quick, hidden, control)
+        else:
+            entry = next(frame.entries, None)
         if entry is None:
             stack.pop()
             if follow:

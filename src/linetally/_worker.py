@@ -163,6 +163,22 @@ def _walk_and_count(
     sent = time.monotonic()
     fast, max_lines = plain(settings), settings.max_lines
     for item in walk_unit(unit, walk_settings, cache, _UNIT_FILES):  # type: ignore[arg-type]
+        if type(item) is str and fast and not (stopped or _stop):
+            # The usual entry: a small file counted here, in place.
+            counted = count_small(item, max_lines)
+            if counted is not None:
+                names.append(item[cut:])
+                codes.append(OK)
+                lines.append(counted[0])
+                sizes.append(counted[1])
+                if len(names) & 15 == 0 and (
+                    len(names) >= _CHUNK_ENTRIES or time.monotonic() - sent >= _CHUNK_SECONDS
+                ):
+                    out.write(frame((names, bytes(codes), lines, sizes, extras, False)))
+                    out.flush()
+                    names, codes, lines, sizes, extras = [], bytearray(), array("q"), array("q"), {}
+                    sent = time.monotonic()
+                continue
         i = len(names)
         if isinstance(item, Unit):
             names.append("")
@@ -182,10 +198,7 @@ def _walk_and_count(
             n = size = 0
             if stopped or _stop:
                 code = CANCELLED
-            elif fast and (counted := count_small(path, max_lines)) is not None:
-                code = OK
-                n, size = counted
-            else:
+            else:  # count_small, if it applies, said no above: the general reader decides
                 job = Job(0, path)
                 try:
                     result = count_file(
