@@ -41,8 +41,10 @@ def _decompressing() -> list[threading.Thread]:
 
 @pytest.fixture
 def always_ahead(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every compressed file, however small, decompressed in a thread of its own."""
+    """Every compressed file, however small and whatever its codec, decompressed in a
+    thread of its own."""
     monkeypatch.setattr(_reader, "_AHEAD_MIN", 0)
+    monkeypatch.setattr(_reader, "_AHEAD_CODECS", frozenset(CODECS))
     yield
     assert not _decompressing()
 
@@ -224,6 +226,7 @@ def test_max_lines_stops_the_thread(bombs: Path) -> None:  # noqa: F811
     assert record.error.decompressed_bytes <= 2 * _decompress.OUT_SIZE  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("always_ahead")
 def test_stop_request_stops_the_thread(bombs: Path) -> None:  # noqa: F811
     job = Job(0, str(bombs / "ten-gib.gz"))
     outcome: list[object] = []
@@ -239,7 +242,7 @@ def test_stop_request_stops_the_thread(bombs: Path) -> None:  # noqa: F811
     reader.start()
     while not job.lines and reader.is_alive():
         reader.join(0.01)
-    assert _decompressing()  # 16 MB: decompressed in a thread of its own
+    assert _decompressing()  # decompressed in a thread of its own
     job.stop = True
     reader.join(60)
     stopped, left = outcome
@@ -267,3 +270,30 @@ def test_a_decompressed_stream_is_counted_without_numpy(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_bytes(data)
     assert "numpy" not in _modules_after("-z", "--format", "json", "big.gz", cwd=tmp_path)
     assert "numpy" in _modules_after("--format", "json", "big.txt", cwd=tmp_path)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_only_slow_codecs_get_a_decompressing_thread(tmp_path: Path, codec: str) -> None:
+    """bzip2 and xz decode slowly enough for counting beside them to pay; gzip and zstd
+    are decompressed in the reading thread (two threads would wait on each other)."""
+    import random
+
+    rng = random.Random(7)
+    text = b"".join(b"%d %s\n" % (i, rng.randbytes(20).hex().encode()) for i in range(40_000))
+    path = tmp_path / f"big.{codec}"
+    path.write_bytes(compress(codec, text))
+    assert path.stat().st_size >= _reader._AHEAD_MIN
+    seen: list[bool] = []
+    real = Decompressed.__iter__
+
+    def spy(self: Decompressed) -> Iterator[bytes]:
+        for chunk in real(self):
+            seen.append(bool(_decompressing()))
+            yield chunk
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Decompressed, "__iter__", spy)
+        job = Job(0, str(path))
+        assert count_file(job, ReadSettings(decompress=True)) == 40_000
+    assert seen and any(seen) == (codec in ("bzip2", "xz", "lzma"))
+    assert not _decompressing()
