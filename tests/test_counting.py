@@ -77,6 +77,23 @@ def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:
     assert counter.lines == latin1_oracle(data)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    data=terminator_rich,
+    chunk=st.integers(min_value=1, max_value=64),
+    slice_size=st.integers(min_value=1, max_value=9),
+)
+def test_vectorised_slices_match_oracle(data: bytes, chunk: int, slice_size: int) -> None:
+    """numpy's slices of a chunk: terminators and CR LF pairs cut at every slice edge."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_counting, "NUMPY_MIN_CHUNK", 1)
+        mp.setattr(_counting, "_SLICE", slice_size)
+        counter = LineCounter()
+        for i in range(0, len(data), chunk):
+            counter.feed(data[i : i + chunk])
+    assert counter.lines == latin1_oracle(data)
+
+
 @settings(
     max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
