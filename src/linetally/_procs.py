@@ -6,6 +6,12 @@ CPU parallelism (``processes``: cores counting at once). Each one runs
 batch of paths and awaits the outcomes. They start in their own session, so a
 Ctrl-C at the terminal reaches only linetally itself, which stops the run and
 lets them finish their batch.
+
+A new interpreter costs each process about 0.1 s of CPU (start-up and
+imports) before its first file. The command avoids it on Linux: before its
+event loop and threads exist, :func:`prefork` forks the processes a run may
+need from the command itself, its modules already imported; a pool takes
+those first. The library never forks (its caller may have threads).
 """
 
 from __future__ import annotations
@@ -16,13 +22,140 @@ import os
 import pickle
 import signal
 import sys
+import traceback
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
 from ._worker import HEADER, UNIT, Chunk, frame
 
-__all__ = ["ProcessPool"]
+__all__ = ["ProcessPool", "prefork", "release_spares"]
+
+
+class _Process(Protocol):
+    """What the pool uses of a process: :class:`asyncio.subprocess.Process` or a forked one."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None: ...
+    @property
+    def stdout(self) -> asyncio.StreamReader | None: ...
+    @property
+    def returncode(self) -> int | None: ...
+    async def wait(self) -> int: ...
+    def kill(self) -> None: ...
+
+
+_spares: list[tuple[int, int, int]] = []
+"""Forked counting processes not yet taken by a pool: ``(pid, answers_fd, requests_fd)``."""
+
+
+def prefork(n: int) -> None:
+    """Fork ``n`` counting processes now, for the pools of this process to take.
+
+    Only for a process with one thread (a fork copies no other thread, and
+    whatever lock one held stays held in the child). Each child serves
+    :func:`linetally._worker.serve` on two pipes, in a session of its own.
+    """
+    from ._worker import serve
+
+    for _ in range(n):
+        requests_r, requests_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+            try:
+                os.setsid()
+                for fd in (requests_w, answers_r, *_spare_fds()):
+                    os.close(fd)
+                null = os.open(os.devnull, os.O_RDWR)
+                os.dup2(null, 0)
+                os.dup2(null, 1)
+                os.close(null)
+                with open(requests_r, "rb") as requests, open(answers_w, "wb") as answers:
+                    serve(requests, answers, lambda: _retitle(b"linetally._worker"))
+            except BrokenPipeError:
+                pass  # the parent is gone
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(1)
+        os.close(requests_r)
+        os.close(answers_w)
+        _spares.append((pid, answers_r, requests_w))
+
+
+def _retitle(title: bytes) -> None:  # pragma: no cover - runs in a forked child
+    """Show ``title`` as this process's command line (``ps``, ``/proc/PID/cmdline``).
+
+    A forked process keeps its parent's command line; this writes over it, in
+    place, as setproctitle does on Linux (the kernel reads it from the process's
+    memory, between ``arg_start`` and ``arg_end`` of ``/proc/self/stat``).
+    """
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # fields 48 and 49
+        if end <= start:
+            return
+        import ctypes
+
+        ctypes.memmove(start, title[: end - start - 1].ljust(end - start, b"\0"), end - start)
+    except (OSError, ValueError, IndexError):
+        pass  # the parent's command line, then
+
+
+def _spare_fds() -> list[int]:
+    return [fd for _, answers, requests in _spares for fd in (answers, requests)]
+
+
+def release_spares() -> None:
+    """End the forked processes no pool took: they exit at the end of their input."""
+    while _spares:
+        pid, answers, requests = _spares.pop()
+        os.close(requests)
+        os.close(answers)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+class _Forked:
+    """A process from :func:`prefork`, seen as an :class:`asyncio.subprocess.Process`."""
+
+    def __init__(self, pid: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader) -> None:
+        self.pid = pid
+        self.stdin: asyncio.StreamWriter | None = stdin
+        self.stdout: asyncio.StreamReader | None = stdout
+        self.returncode: int | None = None
+
+    @classmethod
+    async def adopt(cls, pid: int, answers: int, requests: int) -> _Forked:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        # Each pipe's transport owns its file from now on, and closes it.
+        answers_pipe = open(answers, "rb", buffering=0)  # noqa: SIM115
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), answers_pipe)
+        requests_pipe = open(requests, "wb", buffering=0)  # noqa: SIM115
+        transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, requests_pipe
+        )
+        return cls(pid, asyncio.StreamWriter(transport, protocol, None, loop), reader)
+
+    async def wait(self) -> int:
+        """Its exit status, once it ended (as asyncio's: minus the signal that killed it)."""
+        while self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+            else:
+                await asyncio.sleep(0.005)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
 
 
 class ProcessPool:
@@ -31,9 +164,9 @@ class ProcessPool:
     def __init__(self, size: int, settings: ReadSettings) -> None:
         self._size = size
         self._settings = settings
-        self._procs: list[asyncio.subprocess.Process] = []
-        self._ready: list[asyncio.subprocess.Process] = []
-        self._idle: asyncio.Queue[asyncio.subprocess.Process] = asyncio.Queue()
+        self._procs: list[_Process] = []
+        self._ready: list[_Process] = []
+        self._idle: asyncio.Queue[_Process] = asyncio.Queue()
 
     async def start(self) -> None:
         """Start the processes and send them the settings."""
@@ -51,15 +184,24 @@ class ProcessPool:
             self._ready.append(proc)
             self._idle.put_nowait(proc)
 
-    async def _spawn(self) -> asyncio.subprocess.Process:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",  # not -m: runpy and what it imports cost a counting process 5-10 ms
-            "from linetally._worker import main; main()",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+    async def _spawn(self) -> _Process:
+        proc: _Process
+        if _spares:
+            pid, answers, requests = _spares.pop()
+            try:
+                proc = await _Forked.adopt(pid, answers, requests)
+            except BaseException:
+                os.close(requests)  # it ends at the end of its input
+                raise
+        else:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",  # not -m: runpy and what it imports cost a counting process 5-10 ms
+                "from linetally._worker import main; main()",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
         self._procs.append(proc)  # from now on, close() ends it
         assert proc.stdin is not None
         proc.stdin.write(frame(self._settings))
@@ -74,7 +216,7 @@ class ProcessPool:
         return outcomes
 
     @contextlib.asynccontextmanager
-    async def _lent(self) -> AsyncIterator[asyncio.subprocess.Process]:
+    async def _lent(self) -> AsyncIterator[_Process]:
         """The next free process, for one request; given back once it is answered."""
         proc = await self._idle.get()
         try:
@@ -136,7 +278,7 @@ class ProcessPool:
             raise
 
     @staticmethod
-    def _kill(proc: asyncio.subprocess.Process) -> None:
+    def _kill(proc: _Process) -> None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
 
@@ -145,13 +287,13 @@ def _died(code: int) -> str:
     return f"a linetally counting process died (exit status {code})"
 
 
-async def _send(proc: asyncio.subprocess.Process, data: bytes) -> None:
+async def _send(proc: _Process, data: bytes) -> None:
     assert proc.stdin is not None
     proc.stdin.write(data)
     await proc.stdin.drain()
 
 
-async def _answer(proc: asyncio.subprocess.Process) -> object:
+async def _answer(proc: _Process) -> object:
     """One pickled frame from the process (see _worker)."""
     assert proc.stdout is not None
     header = await proc.stdout.readexactly(HEADER.size)

@@ -39,7 +39,8 @@ import struct
 import sys
 import time
 from array import array
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, NoReturn
 
 from ._counting import without_numpy
 from ._errors import expected_errors
@@ -233,17 +234,31 @@ def _walk_and_count(
 
 
 def main() -> None:
-    """Serve requests until stdin closes."""
+    """Serve requests on stdin and stdout until stdin closes, then exit."""
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+def serve(
+    stdin: BinaryIO, stdout: BinaryIO, on_settings: Callable[[], object] | None = None
+) -> NoReturn:
+    """Serve requests read from ``stdin``, answers on ``stdout``, until ``stdin`` closes.
+
+    ``on_settings`` is called once the settings came, before the first request.
+    Ends the process (a forked one too: it must never return to its parent's code).
+    """
     # Ctrl-C is the parent's business: it stops the run and lets us finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGUSR1, _on_stop)
     # Nothing here makes reference cycles worth collecting: no GC pauses.
     gc.disable()
     without_numpy()
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     settings = read_frame(stdin)
+    if settings is None:
+        os._exit(0)  # never needed (a forked spare that no run took)
     if not isinstance(settings, ReadSettings):
         raise SystemExit("linetally worker: expected the settings first")
+    if on_settings is not None:
+        on_settings()
     stdout.write(b"R")  # ready: the SIGUSR1 handler is in place
     stdout.flush()
     cache: dict[object, object] = {}

@@ -1,0 +1,90 @@
+"""The command's counting processes forked up front (Linux): same results, none left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import linetally
+from linetally import _cli, _procs
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks only on Linux")
+
+
+def _workers() -> set[int]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in out.splitlines() if "linetally._worker" in line}
+
+
+def _tree(root: Path, dirs: int, files: int) -> Path:
+    for d in range(dirs):
+        sub = root / f"d{d:02}"
+        sub.mkdir(parents=True)
+        for i in range(files):
+            (sub / f"{i}.txt").write_bytes(b"x\n" * (i % 7) + b"\r\nend" * (i % 3))
+    return root
+
+
+def test_forked_processes_count_as_threads_do(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", 8, 300)
+    got = run_cli("--format", "json", "--processes", "2", str(tree))
+    assert got.code == 0, got.err
+    threads = linetally.count(linetally.walk([str(tree)]), processes=0)
+    files = json.loads(got.out)["files"]
+    assert [(f["path"], f["lines"], f["bytes"]) for f in files] == [
+        (r.path, r.lines, r.bytes) for r in threads.results
+    ]
+
+
+def test_a_small_run_ends_its_unused_processes(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("1\n2\n")
+    before = _workers()
+    got = run_cli("--format", "json", "--processes", "2", str(tmp_path))
+    assert got.code == 0, got.err
+    assert json.loads(got.out)["totals"]["lines"] == 2
+    assert _workers() - before == set()
+
+
+def test_the_library_never_forks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise AssertionError("the library forked")
+
+    _tree(tmp_path, 4, 300)
+    monkeypatch.setattr(os, "fork", no_fork)
+    report = linetally.count(linetally.walk([str(tmp_path)]), processes=2)
+    assert report.totals.files == report.totals.ok == 1200
+    assert _procs._spares == []
+
+
+def test_no_fork_while_another_thread_runs(tmp_path: Path) -> None:
+    parser = _cli.build_parser()
+    args = _cli._parse(parser, ["--processes", "2", str(tmp_path)])
+    _cli._check_usage(parser, args)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        _cli._prefork(args)
+        assert _procs._spares == []
+    finally:
+        release.set()
+        other.join()
+
+
+def test_spares_are_released_when_no_pool_takes_them() -> None:
+    _procs.prefork(2)
+    pids = [pid for pid, _, _ in _procs._spares]
+    assert len(pids) == 2
+    _procs.release_spares()
+    assert _procs._spares == []
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped
