@@ -105,3 +105,19 @@ def test_a_quickly_built_result_is_a_file_result_like_any_other() -> None:
         assert pickle.loads(pickle.dumps(quick)) == plain == copy.copy(quick)
         with pytest.raises(dataclasses.FrozenInstanceError):
             quick.lines = 0  # type: ignore[misc]
+
+
+@given(
+    st.lists(
+        st.text(
+            st.characters(blacklist_characters="\0/", blacklist_categories=()),
+            min_size=1,
+        )
+        | st.sampled_from(["\\u0000", "a\\u0000b", "\\", '"', "\udcff", "\U0001f600"]),
+        max_size=20,
+    )
+)
+def test_names_escaped_together_as_each_alone(names: list[str]) -> None:
+    from linetally._output import _quoted_names
+
+    assert _quoted_names(names) == [json.dumps(n)[1:-1] for n in names]

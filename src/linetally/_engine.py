@@ -50,7 +50,7 @@ from ._model import (
     language_of,
 )
 from ._pool import ThreadPool
-from ._procs import ProcessPool
+from ._procs import ProcessPool, spares_ready
 from ._reader import (
     Extras,
     Job,
@@ -90,6 +90,8 @@ _BATCH = 64
 _PULL = 256
 _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
+_PROCESSES_AFTER_FORKED = 50
+"""The same, when the command forked them already (see _procs.prefork): nothing to start."""
 _PROCESSES_AFTER_CLASSIFYING = 50
 """The same with ``languages``: classifying a file costs about ten times counting it."""
 _KEEP_ROWS = 64
@@ -444,6 +446,8 @@ class Run:
         keep = self.options.keep_results
         processes = self.options.effective_processes
         start_after = _PROCESSES_AFTER_CLASSIFYING if self.options.languages else _PROCESSES_AFTER
+        if spares_ready():
+            start_after = min(start_after, _PROCESSES_AFTER_FORKED)
         walk = self._inputs if isinstance(self._inputs, Walk) else None
         units: Iterator[Input | Unit | str] | None = None
         try:

@@ -306,12 +306,11 @@ def _json_blocks(rows: Sequence[FileResult], languages: bool, decompress: bool) 
             if pending:
                 yield ",\n  ".join(pending)
                 pending = []
-            base = part.base
-            each = zip(part.names, part.lines, part.sizes, strict=True)
+            head = '{"path": ' + _quote(part.base)[:-1]
+            each = zip(_quoted_names(part.names), part.lines, part.sizes, strict=True)
             yield ",\n  ".join(
                 [
-                    f'{{"path": {_quote(base + name)}, "status": "ok", "lines": {n}, '
-                    f'"bytes": {size}{tail}'
+                    f'{head}{name}", "status": "ok", "lines": {n}, "bytes": {size}{tail}'
                     for name, n, size in each
                 ]
             )
@@ -322,6 +321,19 @@ def _json_blocks(rows: Sequence[FileResult], languages: bool, decompress: bool) 
             pending = []
     if pending:
         yield ",\n  ".join(pending)
+
+
+def _quoted_names(names: Sequence[str]) -> list[str]:
+    """Each name as JSON escapes it, without the quotes: one escaping call for them all.
+
+    JSON escapes character by character, so the names are escaped joined by a
+    NUL (no name has one) and split at its escape; a name holding the text of
+    that escape (``\\u0000``) shows up in the count, and then each is escaped alone.
+    """
+    quoted = _quote("\0".join(names))[1:-1]
+    if quoted.count("\\u0000") == len(names) - 1:
+        return quoted.split("\\u0000")
+    return [_quote(name)[1:-1] for name in names]
 
 
 def _write_csv(

@@ -30,7 +30,7 @@ from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
 from ._worker import HEADER, UNIT, Chunk, frame
 
-__all__ = ["ProcessPool", "prefork", "release_spares"]
+__all__ = ["ProcessPool", "prefork", "release_spares", "spares_ready"]
 
 
 class _Process(Protocol):
@@ -105,6 +105,11 @@ def _retitle(title: bytes) -> None:  # pragma: no cover - runs in a forked child
         ctypes.memmove(start, title[: end - start - 1].ljust(end - start, b"\0"), end - start)
     except (OSError, ValueError, IndexError):
         pass  # the parent's command line, then
+
+
+def spares_ready() -> bool:
+    """Whether forked processes are waiting for a pool (see :func:`prefork`)."""
+    return bool(_spares)
 
 
 def _spare_fds() -> list[int]:

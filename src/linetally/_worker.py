@@ -243,7 +243,8 @@ def serve(
 ) -> NoReturn:
     """Serve requests read from ``stdin``, answers on ``stdout``, until ``stdin`` closes.
 
-    ``on_settings`` is called once the settings came, before the first request.
+    ``on_settings`` is called once the settings came and the process said it is
+    ready, before the first request.
     Ends the process (a forked one too: it must never return to its parent's code).
     """
     # Ctrl-C is the parent's business: it stops the run and lets us finish.
@@ -257,10 +258,10 @@ def serve(
         os._exit(0)  # never needed (a forked spare that no run took)
     if not isinstance(settings, ReadSettings):
         raise SystemExit("linetally worker: expected the settings first")
-    if on_settings is not None:
-        on_settings()
     stdout.write(b"R")  # ready: the SIGUSR1 handler is in place
     stdout.flush()
+    if on_settings is not None:
+        on_settings()
     cache: dict[object, object] = {}
     while (request := read_frame(stdin)) is not None:
         if isinstance(request, tuple) and request and request[0] == UNIT:
