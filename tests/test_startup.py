@@ -1,0 +1,62 @@
+"""What the command imports to start: a run over local files keeps ssl out of asyncio."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from linetally._stdio import _local_only
+
+
+def _imports(*args: str, cwd: Path) -> tuple[set[str], str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "linetally", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    return names, proc.stdout
+
+
+def test_a_local_run_does_not_load_ssl(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("1\n2\n")
+    names, out = _imports("--format", "json", ".", cwd=tmp_path)
+    assert "asyncio" in names
+    assert "_ssl" not in names
+    assert json.loads(out)["totals"]["lines"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "local"),
+    [
+        (["src", "--format", "json", "-j", "4"], True),
+        ([], True),
+        (["s3://bucket/logs/"], False),
+        (["zip://a.txt::data.zip"], False),
+        (["--scheduler", "127.0.0.1:8786", "src"], False),
+        (["--sched", "x", "src"], False),
+        (["--files-from", "list.txt"], False),
+        (["--files0-from=list"], False),
+        (["C:odd-name"], False),
+    ],
+)
+def test_which_command_lines_are_local_only(args: list[str], local: bool) -> None:
+    assert _local_only(args) is local
+
+
+def test_a_scheduler_in_the_environment_is_not_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:8786")
+    assert not _local_only(["src"])
