@@ -577,6 +577,10 @@ def _main(args: argparse.Namespace) -> int:
     from ._procs import release_spares
 
     try:
+        if _live_wanted(args):
+            # Before the counting processes are up and the event loop hands them
+            # work: imported in a thread then, it would hold the GIL against it.
+            _import_view()
         _prefork(args)
         return _count(args)
     finally:
@@ -707,8 +711,8 @@ class _LiveView:
 
     The snapshot is taken on the event loop's thread, between two steps of the
     run, so it is consistent; the reading threads and processes never wait for it.
-    rich is imported in a thread while the run starts (its import costs about as
-    much as starting the counting processes, which it overlaps).
+    The command imports rich before the run starts (see _main); a caller that
+    did not has it imported in a thread.
     """
 
     def __init__(self, run: Run) -> None:
