@@ -88,3 +88,20 @@ def test_spares_are_released_when_no_pool_takes_them() -> None:
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped
+
+
+def test_rule_files_above(tmp_path: Path) -> None:
+    from linetally._walk import rule_files_above
+
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    ancestors = [tmp_path, *tmp_path.parents]
+    outside = any(
+        os.path.lexists(a / name) for a in ancestors for name in (".git", ".gitignore", ".ignore")
+    )
+    assert rule_files_above(str(deep)) is outside
+    (tmp_path / "a" / ".gitignore").write_text("*.log\n")
+    assert rule_files_above(str(deep))
+    assert rule_files_above(str(tmp_path / "a"))
+    (deep / ".git").mkdir()
+    assert rule_files_above(str(deep))

@@ -598,10 +598,15 @@ def _prefork(args: argparse.Namespace) -> None:
     n = args.options.effective_processes
     if not n or sys.platform != "linux" or threading.active_count() != 1:
         return
-    local_dirs = any(not _is_url(p) and os.path.isdir(p) for p in args.paths or ["."])
+    local_dirs = [p for p in args.paths or ["."] if not _is_url(p) and os.path.isdir(p)]
     if not local_dirs and args.files_from is None and args.files0_from is None:
         return
     from . import _walk, _worker
+
+    if args.glob or (not args.no_ignore and any(map(_walk.rule_files_above, local_dirs))):
+        import pathspec  # each process would import it for the same rules
+
+        del pathspec
 
     if args.options.languages:
         from . import _classify, _languages

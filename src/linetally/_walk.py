@@ -603,6 +603,22 @@ def _prefix(real_dir: str) -> str:
     return _key(stripped + "/") if stripped else ""
 
 
+def rule_files_above(path: str) -> bool:
+    """Whether ``path`` or a directory above it has an ignore file or a ``.git``.
+
+    The walk of such a directory compiles ignore rules with pathspec: the
+    command imports it before it forks its counting processes (see _procs).
+    """
+    real = os.path.realpath(path)
+    while True:
+        if any(os.path.lexists(os.path.join(real, name)) for name in _RULE_FILES):
+            return True
+        parent = os.path.dirname(real)
+        if parent == real:
+            return False
+        real = parent
+
+
 def _rules_above(real_dir: str, cache: dict[str, _Rules]) -> _Rules:
     """The rules in force in ``real_dir`` from it and every directory above it."""
     missing: list[str] = []
