@@ -92,6 +92,7 @@ _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
 _PROCESSES_AFTER_FORKED = 50
 """The same, when the command forked them already (see _procs.prefork): nothing to start."""
+_PULL_FORKED = 64
 _PROCESSES_AFTER_CLASSIFYING = 50
 """The same with ``languages``: classifying a file costs about ten times counting it."""
 _KEEP_ROWS = 64
@@ -446,8 +447,13 @@ class Run:
         keep = self.options.keep_results
         processes = self.options.effective_processes
         start_after = _PROCESSES_AFTER_CLASSIFYING if self.options.languages else _PROCESSES_AFTER
-        if spares_ready():
+        pull = _PULL
+        forked = bool(processes) and spares_ready()
+        if forked:
+            # Forked already (see _procs.prefork): up in a millisecond. Small pulls
+            # until then, so that few files go to the threads before they are.
             start_after = min(start_after, _PROCESSES_AFTER_FORKED)
+            pull = _PULL_FORKED
         walk = self._inputs if isinstance(self._inputs, Walk) else None
         units: Iterator[Input | Unit | str] | None = None
         try:
@@ -458,7 +464,7 @@ class Run:
                     units = walk.hand_out()
                     walk = None
                 # The input may be a directory walk: pull it in a thread, in batches.
-                items = await pool.submit(_take, units or source, _PULL)
+                items = await pool.submit(_take, units or source, pull)
                 if not items:
                     break
                 todo: list[tuple[int, str]] = []
@@ -490,8 +496,12 @@ class Run:
                         todo.append((index, path))
                 self._deliver(done)
                 if processes and self._found >= start_after:
-                    tg.create_task(self._start_processes(processes, pool, tg))
+                    if forked:
+                        await self._start_processes(processes, pool, tg)
+                    else:
+                        tg.create_task(self._start_processes(processes, pool, tg))
                     processes = 0
+                    pull = _PULL
                 for i in range(0, len(todo), size):
                     await queue.put(todo[i : i + size])
             await self._units_idle.wait()
