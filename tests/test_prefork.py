@@ -105,3 +105,20 @@ def test_rule_files_above(tmp_path: Path) -> None:
     assert rule_files_above(str(tmp_path / "a"))
     (deep / ".git").mkdir()
     assert rule_files_above(str(deep))
+
+
+@pytest.mark.parametrize("closed", ["<&-", "2>&-"])
+def test_forked_processes_with_stdin_or_stderr_closed(tmp_path: Path, closed: str) -> None:
+    # A pipe may then take descriptor 0 (or 2): the processes must still get theirs.
+    tree = _tree(tmp_path / "tree", 4, 300)
+    proc = subprocess.run(
+        f"{sys.executable} -m linetally --format json --processes 2 tree {closed}",
+        shell=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=None if closed == "2>&-" else subprocess.PIPE,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    threads = linetally.count(linetally.walk([str(tree)]), processes=0)
+    assert json.loads(proc.stdout)["totals"]["lines"] == threads.totals.lines

@@ -93,6 +93,7 @@ _PROCESSES_AFTER = 500
 _PROCESSES_AFTER_FORKED = 50
 """The same, when the command forked them already (see _procs.prefork): nothing to start."""
 _PULL_FORKED = 64
+"""Entries pulled from the walk at a time until forked processes are taken (then ``_PULL``)."""
 _PROCESSES_AFTER_CLASSIFYING = 50
 """The same with ``languages``: classifying a file costs about ten times counting it."""
 _KEEP_ROWS = 64

@@ -62,8 +62,8 @@ def prefork(n: int) -> None:
     from ._worker import serve
 
     for _ in range(n):
-        requests_r, requests_w = os.pipe()
-        answers_r, answers_w = os.pipe()
+        requests_r, requests_w = map(_above_stdio, os.pipe())
+        answers_r, answers_w = map(_above_stdio, os.pipe())
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
             try:
@@ -85,6 +85,18 @@ def prefork(n: int) -> None:
         os.close(requests_r)
         os.close(answers_w)
         _spares.append((pid, answers_r, requests_w))
+
+
+def _above_stdio(fd: int) -> int:
+    """``fd``, moved above 2 if it is not: with stdin or stdout closed, a pipe
+    may take its number, which the child then points at /dev/null."""
+    if fd > 2:
+        return fd
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return moved
 
 
 def _retitle(title: bytes) -> None:  # pragma: no cover - runs in a forked child
@@ -196,7 +208,8 @@ class ProcessPool:
             try:
                 proc = await _Forked.adopt(pid, answers, requests)
             except BaseException:
-                os.close(requests)  # it ends at the end of its input
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # its pipes may already be a transport's
                 raise
         else:
             proc = await asyncio.create_subprocess_exec(
