@@ -601,19 +601,15 @@ def _prefork(args: argparse.Namespace) -> None:
     local_dirs = [p for p in args.paths or ["."] if not _is_url(p) and os.path.isdir(p)]
     if not local_dirs and args.files_from is None and args.files0_from is None:
         return
-    from . import _walk, _worker
-
-    if args.glob or (not args.no_ignore and any(map(_walk.rule_files_above, local_dirs))):
-        import pathspec  # each process would import it for the same rules
-
-        del pathspec
-
-    if args.options.languages:
-        from . import _classify, _languages
-
-        del _classify, _languages  # imported once, for every process
-    del _walk, _worker
+    # The engine (imported by the usage checks) brought the walk and the worker;
+    # what the processes would otherwise each import on their own is imported here.
     from ._procs import prefork
+    from ._walk import rule_files_above
+
+    if args.glob or (not args.no_ignore and any(map(rule_files_above, local_dirs))):
+        import pathspec  # noqa: F401
+    if args.options.languages:
+        from . import _classify, _languages  # noqa: F401
 
     prefork(n)
 
@@ -716,8 +712,8 @@ class _LiveView:
 
     The snapshot is taken on the event loop's thread, between two steps of the
     run, so it is consistent; the reading threads and processes never wait for it.
-    The command imports rich before the run starts (see _main); a caller that
-    did not has it imported in a thread.
+    rich is imported before the run starts (see _main): in a thread during the
+    run, its import would hold the GIL against the event loop.
     """
 
     def __init__(self, run: Run) -> None:
@@ -730,7 +726,6 @@ class _LiveView:
     async def _redraw(self) -> None:
         import asyncio
 
-        await asyncio.to_thread(_import_view)
         from rich.console import Console
         from rich.live import Live
 
