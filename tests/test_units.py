@@ -269,3 +269,64 @@ def test_walking_in_units_gives_the_walk(
     handed = split.hand_out()
     assert handed is not None
     assert list(_expand(handed, split.settings, budget)) == whole
+
+
+def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Path) -> None:
+    """A process holds the next request while it answers one: each answer reaches its sender."""
+    import asyncio
+
+    from linetally._procs import QUEUED, ProcessPool
+    from linetally._reader import ReadSettings
+
+    files = []
+    for i in range(40):
+        path = tmp_path / f"{i}.txt"
+        path.write_bytes(b"x\n" * i)
+        files.append(str(path))
+    units = []
+    for d in range(4):
+        sub = tmp_path / f"dir{d}"
+        sub.mkdir()
+        for i in range(d * 50):
+            (sub / f"{i}.txt").write_bytes(b"y\n" * d)
+        units.append(sub)
+
+    async def main() -> None:
+        pool = ProcessPool(1, ReadSettings())
+        await pool.start()
+        try:
+            batches = [files[i : i + 7] for i in range(0, len(files), 7)]
+            most = 0
+
+            async def batch(paths: list[str]) -> list[object]:
+                nonlocal most
+                task = asyncio.ensure_future(pool.run(paths))
+                await asyncio.sleep(0)
+                most = max(most, *pool._queued.values())
+                return await task
+
+            answers = await asyncio.gather(*(batch(b) for b in batches))
+            for paths, outcomes in zip(batches, answers, strict=True):
+                assert [o[0] for o in outcomes] == [int(Path(p).stem) for p in paths]  # type: ignore[index]
+            assert most == QUEUED
+
+            walked: dict[str, list[int]] = {}
+
+            async def walk(path: Path) -> None:
+                unit = Unit(str(path), "", 0)
+                lines: list[int] = []
+                await pool.walk_dir(
+                    unit,
+                    WalkSettings(),
+                    cancelled=False,
+                    stop_early=False,
+                    on_chunk=lambda chunk: lines.extend(chunk[2]),
+                )
+                walked[path.name] = lines
+
+            await asyncio.gather(*(walk(u) for u in units))
+            assert walked == {f"dir{d}": [d] * (d * 50) for d in range(4)}
+        finally:
+            await pool.close()
+
+    asyncio.run(main())

@@ -50,7 +50,7 @@ from ._model import (
     language_of,
 )
 from ._pool import ThreadPool
-from ._procs import ProcessPool, spares_ready
+from ._procs import QUEUED, ProcessPool, spares_ready
 from ._reader import (
     Extras,
     Job,
@@ -412,8 +412,8 @@ class Run:
             await procs.close()
             raise
         self._procs = procs
-        if self._walks_dirs():  # directories to hand out
-            for _ in range(n):
+        if self._walks_dirs():  # directories to hand out, the next one queued in each process
+            for _ in range(n * QUEUED):
                 tg.create_task(self._walk_units(procs, pool))
 
     async def _start_cluster(self, jobs: int) -> int:
@@ -512,7 +512,7 @@ class Run:
         # are gone, and a put on a full queue would wait for them forever.
         for _ in range(jobs):
             await queue.put(None)
-        for _ in range(self.options.effective_processes):
+        for _ in range(self.options.effective_processes * QUEUED):
             self._units.put_nowait(None)
 
     # -- directories walked by the counting processes ------------------------

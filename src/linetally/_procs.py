@@ -30,7 +30,10 @@ from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
 from ._worker import HEADER, UNIT, Chunk, frame
 
-__all__ = ["ProcessPool", "prefork", "release_spares", "spares_ready"]
+__all__ = ["QUEUED", "ProcessPool", "prefork", "release_spares", "spares_ready"]
+
+QUEUED = 2
+"""Requests queued in each counting process at most: the one it works on and the next."""
 
 
 class _Process(Protocol):
@@ -183,7 +186,11 @@ class ProcessPool:
         self._settings = settings
         self._procs: list[_Process] = []
         self._ready: list[_Process] = []
-        self._idle: asyncio.Queue[_Process] = asyncio.Queue()
+        # Requests sent to each ready process and not yet answered; a process
+        # reads the next one as soon as it has answered the last.
+        self._queued: dict[int, int] = {}
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._freed = asyncio.Event()
 
     async def start(self) -> None:
         """Start the processes and send them the settings."""
@@ -199,7 +206,9 @@ class ProcessPool:
                     f"a linetally counting process died (exit status {code})"
                 ) from None
             self._ready.append(proc)
-            self._idle.put_nowait(proc)
+            self._queued[proc.pid] = 0
+            self._turns[proc.pid] = asyncio.Lock()
+        self._freed.set()
 
     async def _spawn(self) -> _Process:
         proc: _Process
@@ -227,25 +236,51 @@ class ProcessPool:
 
     async def run(self, paths: list[str]) -> list[object]:
         """Count ``paths`` in the next free process; one outcome per path (see _worker)."""
-        async with self._lent() as proc:
-            await _send(proc, frame(paths))
+        async with self._lent(frame(paths)) as proc:
             outcomes = await _answer(proc)
         assert isinstance(outcomes, list) and len(outcomes) == len(paths)
         return outcomes
 
     @contextlib.asynccontextmanager
-    async def _lent(self) -> AsyncIterator[_Process]:
-        """The next free process, for one request; given back once it is answered."""
-        proc = await self._idle.get()
+    async def _lent(self, request: bytes) -> AsyncIterator[_Process]:
+        """Send ``request`` to a process; lend it to the caller once the answer is next.
+
+        Up to :data:`QUEUED` requests wait in each process's pipe, so that it
+        starts the next one without waiting for the event loop to send it; the
+        answers come back in the order the requests went, and so do the turns.
+        """
+        proc = await self._least_busy()
+        assert proc.stdin is not None
+        proc.stdin.write(request)  # now, in turn order: each answer comes back in this order
         try:
-            yield proc
+            async with self._turns[proc.pid]:
+                await proc.stdin.drain()
+                yield proc
         except asyncio.IncompleteReadError:
+            self._queued.pop(proc.pid, None)
             raise RuntimeError(_died(await proc.wait())) from None
         except BaseException:
             # Cancelled mid-request: its answer would come to the next caller. Retire it.
-            self._kill(proc)
+            self._retire(proc)
             raise
-        self._idle.put_nowait(proc)
+        self._queued[proc.pid] -= 1
+        self._freed.set()
+
+    async def _least_busy(self) -> _Process:
+        """The process with the fewest requests queued, once one has room for another."""
+        while True:
+            queued = self._queued
+            if queued:
+                pid = min(queued, key=queued.__getitem__)
+                if queued[pid] < QUEUED:
+                    queued[pid] += 1
+                    return next(proc for proc in self._ready if proc.pid == pid)
+            self._freed.clear()
+            await self._freed.wait()
+
+    def _retire(self, proc: _Process) -> None:
+        self._queued.pop(proc.pid, None)
+        self._kill(proc)
 
     async def walk_dir(
         self,
@@ -261,8 +296,7 @@ class ProcessPool:
         Each chunk of results goes to ``on_chunk`` as it arrives (see _worker).
         With ``cancelled``, the files are listed but not read.
         """
-        async with self._lent() as proc:
-            await _send(proc, frame((UNIT, unit, walk_settings, cancelled, stop_early)))
+        async with self._lent(frame((UNIT, unit, walk_settings, cancelled, stop_early))) as proc:
             while True:
                 chunk = await _answer(proc)
                 assert isinstance(chunk, tuple)
@@ -303,12 +337,6 @@ class ProcessPool:
 
 def _died(code: int) -> str:
     return f"a linetally counting process died (exit status {code})"
-
-
-async def _send(proc: _Process, data: bytes) -> None:
-    assert proc.stdin is not None
-    proc.stdin.write(data)
-    await proc.stdin.drain()
 
 
 async def _answer(proc: _Process) -> object:
