@@ -532,6 +532,9 @@ class Run:
         self._units_idle.clear()
         self._units.put_nowait((unit, tree))
 
+    def _more_units(self) -> bool:
+        return not self._units.empty()
+
     async def _walk_units(self, procs: ProcessPool, pool: ThreadPool) -> None:
         """Hand queued directories to a counting process, one at a time, until the end."""
         walk = self._inputs
@@ -549,6 +552,9 @@ class Run:
                         cancelled=self._cancel_reason is not None,
                         stop_early=stop_early,
                         on_chunk=functools.partial(self._deliver_chunk, unit, tree, later),
+                        # Behind a busy process only if more directories wait for
+                        # the others: the last ones go to whichever process is free.
+                        queue_behind=self._more_units,
                     )
                 # Big files and files that stopped being regular: in threads, as usual.
                 for index, path in later:

@@ -242,14 +242,18 @@ class ProcessPool:
         return outcomes
 
     @contextlib.asynccontextmanager
-    async def _lent(self, request: bytes) -> AsyncIterator[_Process]:
+    async def _lent(
+        self, request: bytes, queue_behind: Callable[[], bool] | None = None
+    ) -> AsyncIterator[_Process]:
         """Send ``request`` to a process; lend it to the caller once the answer is next.
 
         Up to :data:`QUEUED` requests wait in each process's pipe, so that it
         starts the next one without waiting for the event loop to send it; the
         answers come back in the order the requests went, and so do the turns.
+        A request goes behind another only if ``queue_behind()`` says so (e.g.
+        more work waits): else it could wait there while another process idles.
         """
-        proc = await self._least_busy()
+        proc = await self._least_busy(queue_behind)
         assert proc.stdin is not None
         proc.stdin.write(request)  # now, in turn order: each answer comes back in this order
         try:
@@ -266,13 +270,15 @@ class ProcessPool:
         self._queued[proc.pid] -= 1
         self._freed.set()
 
-    async def _least_busy(self) -> _Process:
+    async def _least_busy(self, queue_behind: Callable[[], bool] | None) -> _Process:
         """The process with the fewest requests queued, once one has room for another."""
         while True:
             queued = self._queued
             if queued:
                 pid = min(queued, key=queued.__getitem__)
-                if queued[pid] < QUEUED:
+                if not queued[pid] or (
+                    queued[pid] < QUEUED and (queue_behind is None or queue_behind())
+                ):
                     queued[pid] += 1
                     return next(proc for proc in self._ready if proc.pid == pid)
             self._freed.clear()
@@ -290,13 +296,16 @@ class ProcessPool:
         cancelled: bool,
         stop_early: bool,
         on_chunk: Callable[[Chunk], None],
+        queue_behind: Callable[[], bool] | None = None,
     ) -> None:
         """Walk the directory ``unit`` and count its files in the next free process.
 
         Each chunk of results goes to ``on_chunk`` as it arrives (see _worker).
-        With ``cancelled``, the files are listed but not read.
+        With ``cancelled``, the files are listed but not read. ``queue_behind``:
+        see :meth:`_lent`.
         """
-        async with self._lent(frame((UNIT, unit, walk_settings, cancelled, stop_early))) as proc:
+        request = frame((UNIT, unit, walk_settings, cancelled, stop_early))
+        async with self._lent(request, queue_behind) as proc:
             while True:
                 chunk = await _answer(proc)
                 assert isinstance(chunk, tuple)
