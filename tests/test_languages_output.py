@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import linetally
 
@@ -306,3 +308,57 @@ def test_compressed_source_keeps_its_language(tmp_path: Path) -> None:
     assert (f["language"], f["code"], f["comments"], f["blanks"]) == ("Python", 1, 1, 1)
     assert (f["codec"], f["decompressed_bytes"]) == ("gzip", 11)
     assert list(f)[-6:] == [*LANGUAGE_KEYS, "codec", "decompressed_bytes"]
+
+
+_LANGUAGE_NAMES = st.sampled_from([None, "Python", "Rust", "unknown", "Émoji ✓"])
+
+
+@st.composite
+def _results(draw: st.DrawFn) -> linetally.FileResult:
+    status = draw(st.sampled_from(list(linetally.Status)))
+    lines = draw(st.none() | st.integers(0, 10**9))
+    classified = draw(st.booleans())
+    numbers = st.integers(0, 10**6)
+    return linetally.FileResult(
+        draw(st.text(max_size=5)),
+        status,
+        lines,
+        draw(st.none() | numbers),
+        language=draw(_LANGUAGE_NAMES),
+        code=draw(numbers) if classified else None,
+        comments=draw(st.none() | numbers) if classified else None,
+        blanks=draw(st.none() | numbers) if classified else None,
+    )
+
+
+@given(st.lists(_results(), max_size=40))
+def test_group_totals_add_up_as_language_totals_do(results: list[linetally.FileResult]) -> None:
+    """The report's per-language totals (added up in place) are LanguageTotals.add's, in order."""
+    from linetally._model import group_totals, language_of
+
+    expected: dict[str, linetally.LanguageTotals] = {}
+    for r in results:
+        if r.status is linetally.Status.OK:
+            name = language_of(r)
+            expected[name] = expected.get(name, linetally.LanguageTotals()).add(r)
+    order = sorted(expected, key=lambda k: (-expected[k].lines, k))
+    got = group_totals(results, language_of)
+    assert list(got) == order
+    assert got == expected
+
+
+def test_the_live_totals_per_language_are_the_reports(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"f{i}.py").write_text("# c\n\nx = 1\n" * i)
+        (tmp_path / f"f{i}.rs").write_text("// c\nfn x() {}\n" * (i % 4))
+        (tmp_path / f"f{i}.txt").write_text("text\n" * i)
+    run = linetally.Run(linetally.walk([str(tmp_path)]), linetally.Options(languages=True))
+    import asyncio
+
+    asyncio.run(run.complete())
+    from linetally._model import group_totals, language_of
+
+    report = run.report()
+    assert len(report.languages) == 3
+    assert dict(run.snapshot().languages) == report.languages
+    assert report.languages == group_totals(list(report.results), language_of)

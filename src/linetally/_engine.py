@@ -39,15 +39,16 @@ from ._errors import (
 from ._model import (
     Columns,
     FileResult,
-    LanguageTotals,
     Report,
     Results,
     Row,
     Snapshot,
     Status,
+    Tally,
     Totals,
     counted_result,
     language_of,
+    sorted_totals,
 )
 from ._pool import ThreadPool
 from ._procs import QUEUED, ProcessPool, spares_ready
@@ -274,7 +275,7 @@ class Run:
         self._used = False
         self._publish = True
         """Whether results are passed on as they come (not when run by :meth:`complete`)."""
-        self._languages: dict[str, LanguageTotals] = {}
+        self._languages: dict[str, Tally] = {}
         self._procs: ProcessPool | DaskPool | None = None
         self._batch = _BATCH
         self._objects: Objects | None = None
@@ -306,9 +307,7 @@ class Run:
             recent=tuple(_row(r) for r in reversed(self._recent)),
             largest=tuple(_row(r) for _, _, r in sorted(self._largest, reverse=True)),
             interrupted=self._interrupted,
-            languages=tuple(
-                sorted(self._languages.items(), key=lambda g: (-g[1].lines, g[0]))[:_LANGUAGES]
-            ),
+            languages=tuple(sorted_totals(self._languages).items())[:_LANGUAGES],
         )
 
     def stop(self, *, interrupted: bool = True) -> None:
@@ -678,10 +677,16 @@ class Run:
         self._account(others, publish=False)
         for result in tally or ():
             name = language_of(result)
-            self._languages[name] = self._languages.get(name, _NO_LINES).add(result)
+            self._tally(name).add(result)
         if results:
             self._recent.extend(results[-_KEEP_ROWS:])
             self._out.put_nowait(results)
+
+    def _tally(self, language: str) -> Tally:
+        tally = self._languages.get(language)
+        if tally is None:
+            tally = self._languages[language] = Tally()
+        return tally
 
     def _keep_largest(self, result: FileResult) -> int:
         """Keep ``result`` among the live view's largest files if it is one; the new floor."""
@@ -853,7 +858,7 @@ class Run:
                 self._bytes += result.bytes or 0
                 if self.options.languages:
                     name = language_of(result)
-                    self._languages[name] = self._languages.get(name, _NO_LINES).add(result)
+                    self._tally(name).add(result)
                 if len(largest) < _KEEP_ROWS:
                     heapq.heappush(largest, (lines, -index, result))
                 elif lines > largest[0][0]:
@@ -876,9 +881,6 @@ class Run:
 
 def _is_text(encoding: str) -> bool:
     return bool(getattr(codecs.lookup(encoding), "_is_text_encoding", True))
-
-
-_NO_LINES = LanguageTotals()
 
 
 def _take(source: Iterator[Input | Unit | str], n: int) -> list[Input | Unit | str]:

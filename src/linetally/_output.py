@@ -156,11 +156,25 @@ def json_text(r: FileResult, languages: bool = False, decompress: bool = False) 
         f'"bytes": {size}, "error": null, "reason": null'
     )
     if languages:
-        language = "null" if r.language is None else _quote(r.language)
-        text += (
-            f', "language": {language}, "code": {_number(r.code)}, '
-            f'"comments": {_number(r.comments)}, "blanks": {_number(r.blanks)}'
-        )
+        language = r.language
+        code, comments, blanks = r.code, r.comments, r.blanks
+        if (
+            language is not None
+            and code is not None
+            and comments is not None
+            and blanks is not None
+        ):
+            # A classified file (the usual row): numbers and a name, nothing to look up.
+            text += (
+                f', "language": {_quote(language)}, "code": {int(code)}, '
+                f'"comments": {int(comments)}, "blanks": {int(blanks)}'
+            )
+        else:
+            text += (
+                f', "language": {"null" if language is None else _quote(language)}, '
+                f'"code": {_number(code)}, "comments": {_number(comments)}, '
+                f'"blanks": {_number(blanks)}'
+            )
     if decompress:
         codec = "null" if r.codec is None else _quote(r.codec)
         text += f', "codec": {codec}, "decompressed_bytes": {_number(r.decompressed_bytes)}'
