@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
 import subprocess
@@ -81,7 +83,7 @@ def test_no_fork_while_another_thread_runs(tmp_path: Path) -> None:
 
 def test_spares_are_released_when_no_pool_takes_them() -> None:
     _procs.prefork(2)
-    pids = [pid for pid, _, _ in _procs._spares]
+    pids = [spare.pid for spare in _procs._spares]
     assert len(pids) == 2
     _procs.release_spares()
     assert _procs._spares == []
@@ -122,3 +124,61 @@ def test_forked_processes_with_stdin_or_stderr_closed(tmp_path: Path, closed: st
     assert proc.returncode == 0, proc.stderr
     threads = linetally.count(linetally.walk([str(tree)]), processes=0)
     assert json.loads(proc.stdout)["totals"]["lines"] == threads.totals.lines
+
+
+def _early_run(tree: Path, *argv: str) -> tuple[argparse.Namespace, list[object]]:
+    """The command's start, in this process: fork, walk ahead, hand each process a directory."""
+    parser = _cli.build_parser()
+    args = _cli._parse(parser, ["--processes", "2", *argv, str(tree)])
+    _cli._check_usage(parser, args)
+    _cli._prefork(args)
+    return args, [spare.unit for spare in _procs._spares]
+
+
+def test_forked_processes_start_on_their_first_directories_at_once(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", 6, 200)
+    args, units = _early_run(tree, "--format", "json")
+    try:
+        assert sorted(u.path for u in units) == [str(tree / "d00"), str(tree / "d01")]  # type: ignore[attr-defined]
+        report = linetally.Run(args.walk, args.options)
+
+        async def main() -> linetally.Report:
+            return await report.complete()
+
+        got = asyncio.run(main())
+        assert _procs._spares == []  # the run took them, with their work under way
+    finally:
+        _procs.release_spares()
+    threads = linetally.count(linetally.walk([str(tree)]), processes=0)
+    assert [(r.path, r.lines, r.bytes) for r in got.results] == [
+        (r.path, r.lines, r.bytes) for r in threads.results
+    ]
+
+
+def test_a_run_stopped_before_it_takes_the_first_directories_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    tree = _tree(tmp_path / "tree", 6, 200)
+    before = _workers()
+    args, units = _early_run(tree)
+    assert len(units) == 2
+    run = linetally.Run(args.walk, args.options)
+    run.stop()  # before it starts: the processes' directories are input not taken
+
+    report = asyncio.run(run.complete())
+    assert report.interrupted
+    assert not any(r.path.startswith(str(tree / "d0")) for r in report.results)
+    assert _procs._spares == []
+    assert _workers() - before == set()
+
+
+def test_forked_processes_given_work_and_never_taken_are_ended(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", 4, 200)
+    _, units = _early_run(tree)
+    pids = [spare.pid for spare in _procs._spares]
+    assert len(units) == 2
+    _procs.release_spares()
+    assert _procs._spares == []
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped

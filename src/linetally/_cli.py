@@ -24,6 +24,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._engine import Options, Run
     from ._model import Report
+    from ._walk import Entry
 
 __all__ = ["main"]
 
@@ -33,6 +34,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _REFRESH = 1 / 20
+_AHEAD = 64
+"""Entries the command walks ahead for its forked processes' first directories."""
 
 EPILOG = """\
 examples:
@@ -612,6 +615,36 @@ def _prefork(args: argparse.Namespace) -> None:
         from . import _classify, _languages  # noqa: F401
 
     prefork(n)
+    if args.demo or args.follow or len(local_dirs) != len(args.paths or ["."]):
+        return
+    if args.files_from is not None or args.files0_from is not None:
+        return
+    # Directories only: walk into them far enough to find one directory for each
+    # process, which starts on it now, while the event loop starts here.
+    from ._procs import start_early
+    from ._walk import Walk
+
+    args.walk = walk = _walk_of(args)
+    if not isinstance(walk, Walk):
+        return
+    units = walk.walk_ahead(n, _AHEAD)
+    options = args.options
+    start_early(
+        options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
+    )
+
+
+def _walk_of(args: argparse.Namespace) -> Iterator[Entry]:
+    from ._walk import walk
+
+    return walk(
+        _roots(args),
+        hidden=args.hidden,
+        ignore=not args.no_ignore,
+        globs=tuple(args.glob),
+        follow=args.follow,
+        storage_options=getattr(args, "storage_options", None),
+    )
 
 
 def _count(args: argparse.Namespace) -> int:
@@ -619,7 +652,6 @@ def _count(args: argparse.Namespace) -> int:
 
     from ._engine import Run
     from ._output import prepare_streams
-    from ._walk import walk
 
     prepare_streams(sys.stdout, sys.stderr)
     demo_dir = None
@@ -632,14 +664,7 @@ def _count(args: argparse.Namespace) -> int:
         os.chdir(demo_dir.name)
         args.paths = demo_paths
     try:
-        entries = walk(
-            _roots(args),
-            hidden=args.hidden,
-            ignore=not args.no_ignore,
-            globs=tuple(args.glob),
-            follow=args.follow,
-            storage_options=getattr(args, "storage_options", None),
-        )
+        entries = getattr(args, "walk", None) or _walk_of(args)
         run = Run(entries, args.options)
         cluster_errors: tuple[type[Exception], ...] = ()
         if args.scheduler is not None:

@@ -456,6 +456,10 @@ class Run:
             pull = _PULL_FORKED
         walk = self._inputs if isinstance(self._inputs, Walk) else None
         units: Iterator[Input | Unit | str] | None = None
+        if walk is not None and walk.handed_out and processes:
+            # Handed out already (Walk.walk_ahead): processes walk its directories from the start.
+            await self._start_processes(processes, pool, tg)
+            processes = 0
         try:
             while not self._input_closed:
                 if walk is not None and self._walks_dirs():

@@ -30,7 +30,7 @@ from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
 from ._worker import HEADER, UNIT, Chunk, frame
 
-__all__ = ["QUEUED", "ProcessPool", "prefork", "release_spares", "spares_ready"]
+__all__ = ["QUEUED", "ProcessPool", "prefork", "release_spares", "spares_ready", "start_early"]
 
 QUEUED = 2
 """Requests queued in each counting process at most: the one it works on and the next."""
@@ -51,8 +51,21 @@ class _Process(Protocol):
     def kill(self) -> None: ...
 
 
-_spares: list[tuple[int, int, int]] = []
-"""Forked counting processes not yet taken by a pool: ``(pid, answers_fd, requests_fd)``."""
+class _Spare:
+    """A forked counting process no pool took yet, and what was sent to it already."""
+
+    __slots__ = ("answers", "pid", "requests", "settings", "unit")
+
+    def __init__(self, pid: int, answers: int, requests: int) -> None:
+        self.pid = pid
+        self.answers = answers
+        self.requests = requests
+        self.settings: ReadSettings | None = None
+        self.unit: Unit | None = None
+
+
+_spares: list[_Spare] = []
+"""Forked counting processes not yet taken by a pool."""
 
 
 def prefork(n: int) -> None:
@@ -87,7 +100,27 @@ def prefork(n: int) -> None:
                 os._exit(1)
         os.close(requests_r)
         os.close(answers_w)
-        _spares.append((pid, answers_r, requests_w))
+        _spares.append(_Spare(pid, answers_r, requests_w))
+
+
+def start_early(
+    settings: ReadSettings, units: list[Unit], walk_settings: WalkSettings, *, stop_early: bool
+) -> None:
+    """Send the forked processes their settings and each one of ``units`` to walk, now.
+
+    They start on them before the event loop exists; a pool takes the processes
+    with that work under way (see :meth:`ProcessPool.walk_dir`).
+    """
+    for spare, unit in zip(reversed(_spares), units, strict=False):
+        request = frame((UNIT, unit, walk_settings, False, stop_early))
+        _write_all(spare.requests, frame(settings) + request)
+        spare.settings, spare.unit = settings, unit
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _above_stdio(fd: int) -> int:
@@ -128,17 +161,20 @@ def spares_ready() -> bool:
 
 
 def _spare_fds() -> list[int]:
-    return [fd for _, answers, requests in _spares for fd in (answers, requests)]
+    return [fd for spare in _spares for fd in (spare.answers, spare.requests)]
 
 
 def release_spares() -> None:
     """End the forked processes no pool took: they exit at the end of their input."""
     while _spares:
-        pid, answers, requests = _spares.pop()
-        os.close(requests)
-        os.close(answers)
+        spare = _spares.pop()
+        if spare.unit is not None:  # walking for nobody: no need to wait for it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(spare.pid, signal.SIGKILL)
+        os.close(spare.requests)
+        os.close(spare.answers)
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+            os.waitpid(spare.pid, 0)
 
 
 class _Forked:
@@ -191,6 +227,9 @@ class ProcessPool:
         self._queued: dict[int, int] = {}
         self._turns: dict[int, asyncio.Lock] = {}
         self._freed = asyncio.Event()
+        # Units forked processes were given before the pool took them (see
+        # start_early): each process waits for its unit's caller before any other.
+        self._early: dict[Unit, _Process] = {}
 
     async def start(self) -> None:
         """Start the processes and send them the settings."""
@@ -206,20 +245,35 @@ class ProcessPool:
                     f"a linetally counting process died (exit status {code})"
                 ) from None
             self._ready.append(proc)
-            self._queued[proc.pid] = 0
+            early = proc in self._early.values()
+            self._queued[proc.pid] = QUEUED if early else 0
             self._turns[proc.pid] = asyncio.Lock()
         self._freed.set()
 
+    @property
+    def early_units(self) -> bool:
+        """Whether processes are walking units given to them before the pool took them."""
+        return bool(self._early)
+
     async def _spawn(self) -> _Process:
         proc: _Process
-        if _spares:
-            pid, answers, requests = _spares.pop()
+        spare = _spares.pop() if _spares else None
+        if spare is not None and spare.settings not in (None, self._settings):
+            _spares.append(spare)  # sent other settings: not for this pool
+            release_spares()
+            spare = None
+        if spare is not None:
             try:
-                proc = await _Forked.adopt(pid, answers, requests)
+                proc = await _Forked.adopt(spare.pid, spare.answers, spare.requests)
             except BaseException:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)  # its pipes may already be a transport's
+                    os.kill(spare.pid, signal.SIGKILL)  # its pipes may already be a transport's
                 raise
+            if spare.settings is not None:
+                self._procs.append(proc)
+                if spare.unit is not None:
+                    self._early[spare.unit] = proc
+                return proc
         else:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -243,7 +297,10 @@ class ProcessPool:
 
     @contextlib.asynccontextmanager
     async def _lent(
-        self, request: bytes, queue_behind: Callable[[], bool] | None = None
+        self,
+        request: bytes,
+        queue_behind: Callable[[], bool] | None = None,
+        unit: Unit | None = None,
     ) -> AsyncIterator[_Process]:
         """Send ``request`` to a process; lend it to the caller once the answer is next.
 
@@ -252,10 +309,18 @@ class ProcessPool:
         answers come back in the order the requests went, and so do the turns.
         A request goes behind another only if ``queue_behind()`` says so (e.g.
         more work waits): else it could wait there while another process idles.
+        The request for a ``unit`` a process was given before the pool took it
+        (see :func:`start_early`) is not sent again: that process answers it first.
         """
-        proc = await self._least_busy(queue_behind)
+        proc = self._early.pop(unit, None) if unit is not None else None
+        if proc is not None:
+            self._queued[proc.pid] = 1  # until now, no other request could go to it
+            self._freed.set()
+        else:
+            proc = await self._least_busy(queue_behind)
+            assert proc.stdin is not None
+            proc.stdin.write(request)  # now, in turn order: each answer comes back in this order
         assert proc.stdin is not None
-        proc.stdin.write(request)  # now, in turn order: each answer comes back in this order
         try:
             async with self._turns[proc.pid]:
                 await proc.stdin.drain()
@@ -305,7 +370,7 @@ class ProcessPool:
         see :meth:`_lent`.
         """
         request = frame((UNIT, unit, walk_settings, cancelled, stop_early))
-        async with self._lent(request, queue_behind) as proc:
+        async with self._lent(request, queue_behind, unit) as proc:
             while True:
                 chunk = await _answer(proc)
                 assert isinstance(chunk, tuple)
@@ -322,6 +387,9 @@ class ProcessPool:
 
     async def close(self) -> None:
         """Let every process end (end of input), killing any that lingers."""
+        for proc in self._early.values():
+            self._kill(proc)  # walking a unit whose answers nobody will read
+        self._early.clear()
         for proc in self._procs:
             if proc.stdin is not None:
                 proc.stdin.close()

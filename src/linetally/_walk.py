@@ -197,6 +197,39 @@ class Walk:
         self._control.split = self._control.plain = True
         return self._gen
 
+    @property
+    def handed_out(self) -> bool:
+        """Whether :meth:`hand_out` was called."""
+        return self._control.split
+
+    def walk_ahead(self, units: int, limit: int) -> list[Unit]:
+        """:meth:`hand_out`, then walk ahead until ``units`` units or ``limit`` items came out.
+
+        Returns those units, in walk order; the walk still yields every item,
+        those first. The command forks its counting processes with them: they
+        start on them at once, while it starts its event loop.
+        """
+        items = self.hand_out()
+        if items is None:
+            return []
+        ahead: list[Entry | Unit | str] = []
+        found: list[Unit] = []
+        for item in items:
+            ahead.append(item)
+            if isinstance(item, Unit):
+                found.append(item)
+            if len(found) >= units or len(ahead) >= limit:
+                break
+        self._gen = _chain(ahead, items)
+        return found
+
+
+def _chain(
+    first: list[Entry | Unit | str], rest: Iterator[Entry | Unit | str]
+) -> Generator[Entry | Unit | str, None, None]:
+    yield from first
+    yield from rest
+
 
 def walk_unit(
     unit: Unit, settings: WalkSettings, cache: dict[object, object], budget: int = 0
