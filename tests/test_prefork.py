@@ -126,8 +126,15 @@ def test_forked_processes_with_stdin_or_stderr_closed(tmp_path: Path, closed: st
     assert json.loads(proc.stdout)["totals"]["lines"] == threads.totals.lines
 
 
-def _early_run(tree: Path, *argv: str) -> tuple[argparse.Namespace, list[object]]:
-    """The command's start, in this process: fork, walk ahead, hand each process a directory."""
+def _early_run(
+    monkeypatch: pytest.MonkeyPatch, tree: Path, *argv: str
+) -> tuple[argparse.Namespace, list[object]]:
+    """The command's start, in this process: fork, walk ahead, hand each process a directory.
+
+    The command forks only with one thread; earlier tests may have left daemon
+    threads here, idle (the forked processes only serve their pipes).
+    """
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     parser = _cli.build_parser()
     args = _cli._parse(parser, ["--processes", "2", *argv, str(tree)])
     _cli._check_usage(parser, args)
@@ -135,9 +142,11 @@ def _early_run(tree: Path, *argv: str) -> tuple[argparse.Namespace, list[object]
     return args, [spare.unit for spare in _procs._spares]
 
 
-def test_forked_processes_start_on_their_first_directories_at_once(tmp_path: Path) -> None:
+def test_forked_processes_start_on_their_first_directories_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tree = _tree(tmp_path / "tree", 6, 200)
-    args, units = _early_run(tree, "--format", "json")
+    args, units = _early_run(monkeypatch, tree, "--format", "json")
     try:
         assert sorted(u.path for u in units) == [str(tree / "d00"), str(tree / "d01")]  # type: ignore[attr-defined]
         report = linetally.Run(args.walk, args.options)
@@ -156,11 +165,11 @@ def test_forked_processes_start_on_their_first_directories_at_once(tmp_path: Pat
 
 
 def test_a_run_stopped_before_it_takes_the_first_directories_leaves_no_process(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tree = _tree(tmp_path / "tree", 6, 200)
     before = _workers()
-    args, units = _early_run(tree)
+    args, units = _early_run(monkeypatch, tree)
     assert len(units) == 2
     run = linetally.Run(args.walk, args.options)
     run.stop()  # before it starts: the processes' directories are input not taken
@@ -172,9 +181,11 @@ def test_a_run_stopped_before_it_takes_the_first_directories_leaves_no_process(
     assert _workers() - before == set()
 
 
-def test_forked_processes_given_work_and_never_taken_are_ended(tmp_path: Path) -> None:
+def test_forked_processes_given_work_and_never_taken_are_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tree = _tree(tmp_path / "tree", 4, 200)
-    _, units = _early_run(tree)
+    _, units = _early_run(monkeypatch, tree)
     pids = [spare.pid for spare in _procs._spares]
     assert len(units) == 2
     _procs.release_spares()
