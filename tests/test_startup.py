@@ -60,3 +60,25 @@ def test_which_command_lines_are_local_only(args: list[str], local: bool) -> Non
 def test_a_scheduler_in_the_environment_is_not_local(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:8786")
     assert not _local_only(["src"])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forks only on Linux")
+def test_the_command_forks_before_it_imports_asyncio(tmp_path: Path) -> None:
+    """The counting processes need no asyncio: they start on their directories meanwhile."""
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "f.txt").write_text("1\n")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "linetally", "--processes", "2", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    order = [
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+    assert order.index("linetally._fork") < order.index("asyncio")

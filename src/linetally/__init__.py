@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
     from ._api import CountOptions, count, count_async, iter_results
     from ._cluster import ClusterError, ClusterVersionError, WorkerLost
-    from ._engine import Options, Run
+    from ._engine import Run
     from ._errors import BinaryFileError, CodecUnavailableError, LinetallyError, TooManyLines
     from ._model import FileResult, LanguageTotals, Report, Row, Snapshot, Status, Totals
+    from ._options import Options
     from ._walk import Entry, walk
 
 __all__ = [
@@ -63,7 +64,7 @@ _WHERE = {
     "ClusterError": "_cluster",
     "ClusterVersionError": "_cluster",
     "WorkerLost": "_cluster",
-    "Options": "_engine",
+    "Options": "_options",
     "Run": "_engine",
     "BinaryFileError": "_errors",
     "CodecUnavailableError": "_errors",

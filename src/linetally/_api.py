@@ -7,8 +7,9 @@ import os
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Mapping
 from typing import Any, TypedDict, Unpack
 
-from ._engine import BinaryPolicy, Docstrings, Input, OnError, Options, Run
+from ._engine import Input, Run
 from ._model import FileResult, Report
+from ._options import BinaryPolicy, Docstrings, OnError, Options
 from ._walk import Entry
 
 __all__ = ["CountOptions", "count", "count_async", "iter_results"]

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._engine import Options, Run
+    from ._engine import Run
     from ._model import Report
+    from ._options import Options
     from ._walk import Entry
 
 __all__ = ["main"]
@@ -480,7 +481,7 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 def _options(args: argparse.Namespace) -> Options:
     """The library's options for this command line (its checks are the library's)."""
-    from ._engine import Options
+    from ._options import Options
 
     delay, jobs = args.delay, args.jobs
     if args.demo:
@@ -577,7 +578,7 @@ def _exit_now(signum: int, frame: object) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from ._procs import release_spares
+    from ._fork import release_spares
 
     try:
         if _live_wanted(args):
@@ -591,10 +592,11 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def _prefork(args: argparse.Namespace) -> None:
-    """Fork the counting processes now, on Linux, if the run may use them (see _procs).
+    """Fork the counting processes now, on Linux, if the run may use them (see _fork).
 
-    Before the event loop and its threads exist, with every module imported:
-    each starts in a millisecond, where a new interpreter costs 0.1 s of CPU.
+    Before the event loop and its threads exist, with the modules they need
+    imported: each starts in a millisecond, where a new interpreter costs 0.1 s
+    of CPU, and on its first directory at once (see _fork.start_early).
     """
     import threading
 
@@ -604,9 +606,10 @@ def _prefork(args: argparse.Namespace) -> None:
     local_dirs = [p for p in args.paths or ["."] if not _is_url(p) and os.path.isdir(p)]
     if not local_dirs and args.files_from is None and args.files0_from is None:
         return
-    # The engine (imported by the usage checks) brought the walk and the worker;
-    # what the processes would otherwise each import on their own is imported here.
-    from ._procs import prefork
+    # _fork brings the walk, the reader and the worker (not asyncio: the processes
+    # start before this process imports it); what the processes would otherwise
+    # each import on their own is imported here.
+    from ._fork import prefork
     from ._walk import rule_files_above
 
     if args.glob or (not args.no_ignore and any(map(rule_files_above, local_dirs))):
@@ -621,7 +624,7 @@ def _prefork(args: argparse.Namespace) -> None:
         return
     # Directories only: walk into them far enough to find one directory for each
     # process, which starts on it now, while the event loop starts here.
-    from ._procs import start_early
+    from ._fork import start_early
     from ._walk import Walk
 
     args.walk = walk = _walk_of(args)
@@ -648,6 +651,9 @@ def _walk_of(args: argparse.Namespace) -> Iterator[Entry]:
 
 
 def _count(args: argparse.Namespace) -> int:
+    from ._stdio import import_asyncio
+
+    import_asyncio()  # first here: the counting processes are forked already
     import asyncio
 
     from ._engine import Run

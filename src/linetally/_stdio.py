@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing itself costs a few milliseconds of start-up
 if TYPE_CHECKING:
     from typing import NoReturn
 
-__all__ = ["console_main"]
+__all__ = ["console_main", "import_asyncio"]
 
 _BUFFER = 1 << 16
 
@@ -60,6 +60,28 @@ def _local_only(args: list[str]) -> bool:
     return not any(":" in arg or arg.startswith(("--fi", "--sc")) for arg in args)
 
 
+_local = False
+"""Whether the command line can only mean local files (see :func:`_local_only`)."""
+
+
+def import_asyncio() -> None:
+    """Import asyncio; for a command line that can only mean local files, without ssl.
+
+    asyncio imports ssl for TLS, which a run over local files never uses: 10-20 ms
+    of every start-up. Kept out of asyncio only, not of the process. The command
+    calls this once it has forked its counting processes, which need no asyncio.
+    """
+    if not _local or "asyncio" in sys.modules or "ssl" in sys.modules:
+        import asyncio
+
+        return
+    sys.modules["ssl"] = None  # type: ignore[assignment]
+    try:
+        import asyncio  # noqa: F401
+    finally:
+        del sys.modules["ssl"]
+
+
 def console_main() -> NoReturn:
     """Entry point of the ``linetally`` command and of ``python -m linetally``."""
     if sys.argv[1:] in (["--version"], ["-V"]):
@@ -69,16 +91,10 @@ def console_main() -> NoReturn:
         sys.stdout.write(f"linetally {__version__}\n")
         sys.stdout.flush()
         os._exit(0)
+    global _local
     _buffer_stdout()
     gc.set_threshold(100_000, 50, 50)
-    if _local_only(sys.argv[1:]):
-        # asyncio imports ssl for TLS, which a run over local files never uses:
-        # 10-20 ms of every start-up. Kept out of asyncio only, not of the process.
-        sys.modules["ssl"] = None  # type: ignore[assignment]
-        try:
-            import asyncio  # noqa: F401
-        finally:
-            del sys.modules["ssl"]
+    _local = _local_only(sys.argv[1:])
     from ._cli import main
 
     code = main()
