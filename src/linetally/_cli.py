@@ -581,11 +581,12 @@ def _main(args: argparse.Namespace) -> int:
     from ._fork import release_spares
 
     try:
-        if _live_wanted(args):
-            # Before the counting processes are up and the event loop hands them
-            # work: imported in a thread then, it would hold the GIL against it.
-            _import_view()
         _prefork(args)
+        if _live_wanted(args):
+            # Once the counting processes are at work on their first directories
+            # (not before the fork: they would wait for it), and before the event
+            # loop: in a thread during the run it would hold the GIL against it.
+            _import_view()
         return _count(args)
     finally:
         release_spares()
