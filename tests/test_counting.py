@@ -198,6 +198,38 @@ def test_count_small_agrees_with_count_file_or_declines(
     assert job.size == got[1]
 
 
+_source_text = st.lists(
+    st.sampled_from(
+        ["x = 1", "# c", "", "  ", '"""doc', 'd"""', "'s#'", "/* a */", "// b", "\\", "#!/bin/sh"]
+    ),
+    max_size=12,
+).map(lambda lines: "\n".join(lines).encode())
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.one_of(
+        any_small_file, _source_text, _source_text.map(lambda b: b.replace(b"\n", b"\r\n"))
+    ),
+    name=st.sampled_from(["f.py", "f.rs", "f.md", "f.html", "Makefile", "f", "f.unknownext"]),
+    docstrings=st.sampled_from(["code", "comment"]),
+    max_lines=st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_classify_small_agrees_with_count_file_or_declines(
+    tmp_path: Path, data: bytes, name: str, docstrings: str, max_lines: int | None
+) -> None:
+    """The counting processes' fast path with languages: count_file's answer, or none."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    got = _reader.classify_small(str(path), max_lines, docstrings)  # type: ignore[arg-type]
+    if got is None:
+        return
+    job = Job(0, str(path))
+    settings = ReadSettings(max_lines=max_lines, languages=True, docstrings=docstrings)  # type: ignore[arg-type]
+    assert count_file(job, settings, regular=True) == got[0]
+    assert (job.size, job.classified) == (got[1], got[2])
+
+
 def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> None:
     cases = {
         "binary": b"a\x00b\n",
@@ -213,5 +245,8 @@ def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> Non
     assert _reader.count_small(str(tmp_path / "many"), 2) is None
     assert _reader.count_small(str(tmp_path / "many"), 3) == (3, 6)
     assert _reader.plain(ReadSettings())
+    assert _reader.classify_small(str(tmp_path / "many"), 2, "code") is None
+    assert _reader.plain_classifying(ReadSettings(languages=True))
+    assert not _reader.plain_classifying(ReadSettings(languages=True, decompress=True))
     for changed in ({"languages": True}, {"decompress": True}, {"encoding": "utf-8"}):
         assert not _reader.plain(ReadSettings(**changed))  # type: ignore[arg-type]

@@ -330,3 +330,57 @@ def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Pat
             await pool.close()
 
     asyncio.run(main())
+
+
+def _expand_cut(
+    items: Iterable[Entry | Unit | str],
+    settings: WalkSettings,
+    budget: int,
+    cut: int,
+    units: list[Unit],
+) -> Iterator[tuple[str, str | None, str | None]]:
+    cache: dict[object, object] = {}
+    for item in items:
+        if isinstance(item, Unit):
+            units.append(item)
+            inner = walk_unit(item, settings, cache, budget, cut)
+            yield from _expand_cut(inner, settings, budget, cut, units)
+        elif isinstance(item, str):
+            yield (item, None, None)
+        else:
+            error = None if item.error is None else type(item.error).__name__
+            yield (item.path, item.skip_reason, error)
+
+
+@pytest.mark.parametrize(("budget", "cut"), [(0, 1), (0, 7), (7, 7), (100, 13), (10_000, 50)])
+@pytest.mark.parametrize(
+    "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
+)
+def test_directories_cut_into_units_give_the_walk(
+    tree: Path, budget: int, cut: int, walk_options: dict[str, object]
+) -> None:
+    """A directory handing out the rest of its entries after ``cut`` files: same walk."""
+    whole = [
+        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
+        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    ]
+    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    assert isinstance(split, Walk)
+    handed = split.hand_out()
+    assert handed is not None
+    units: list[Unit] = []
+    assert list(_expand_cut(handed, split.settings, budget, cut, units)) == whole
+    assert any(u.start is not None for u in units)  # directories were cut
+
+
+def test_the_counting_processes_cut_big_directories(tmp_path: Path) -> None:
+    """With languages, a directory of 300 files is counted by both processes, in order."""
+    for d in ("a", "b"):
+        sub = tmp_path / d
+        sub.mkdir()
+        for i in range(300):
+            (sub / f"{i:03}.py").write_text("# c\n\nx = 1\n" * (i % 5))
+    with_procs = linetally.count(linetally.walk([str(tmp_path)]), processes=2, languages=True)
+    threads = linetally.count(linetally.walk([str(tmp_path)]), processes=0, languages=True)
+    assert list(with_procs.results) == list(threads.results)
+    assert with_procs.totals.files == 600

@@ -272,6 +272,11 @@ def plain(settings: ReadSettings) -> bool:
     return not (settings.encoding or settings.delay or settings.languages or settings.decompress)
 
 
+def plain_classifying(settings: ReadSettings) -> bool:
+    """Whether ``settings`` let :func:`classify_small` count a file (classify, decode nothing)."""
+    return settings.languages and not (settings.encoding or settings.delay or settings.decompress)
+
+
 def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
     """``(lines, size)`` of a small regular file, read with one open, read and close.
 
@@ -280,6 +285,31 @@ def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
     a possible binary file or byte-order mark, more lines than ``max_lines``), and
     it gives the same answer as count_file for every file this one counts.
     """
+    small = _read_small(path, max_lines)
+    return None if small is None else (small[1], len(small[0]))
+
+
+def classify_small(
+    path: str, max_lines: int | None, docstrings: Literal["code", "comment"]
+) -> tuple[int, int, Classified] | None:
+    """:func:`count_small` with ``languages``: ``(lines, size, classified)``, or None.
+
+    The same answer as :func:`count_file` with ``languages`` (and no decoding)
+    for every file it answers for, without its general steps.
+    """
+    small = _read_small(path, max_lines)
+    if small is None:
+        return None
+    data, lines = small
+    from ._languages import detect
+
+    language = detect(path, data[:SNIFF_SIZE])
+    kept = [data] if language is not None else None
+    return lines, len(data), _classify(kept, language, None, docstrings, lines)
+
+
+def _read_small(path: str, max_lines: int | None) -> tuple[bytes, int] | None:
+    """A small regular file's bytes and lines (see :func:`count_small`), or None."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
@@ -300,7 +330,7 @@ def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
         lines += 1
     if max_lines is not None and lines > max_lines:
         return None
-    return lines, size
+    return data, lines
 
 
 _BOM_FIRST = frozenset(b"\x00\xfe\xff")

@@ -116,11 +116,14 @@ class Unit(NamedTuple):
 
     ``path`` is its display path; ``prefix`` the key prefix of its entries and
     ``root_offset`` where the walked root's part of a key ends (see ``_key``).
+    With ``start``, the unit is only the entries from that name on: the rest of
+    a directory too big for one unit (see ``cut`` in :func:`walk_unit`).
     """
 
     path: str
     prefix: str
     root_offset: int
+    start: str | None = None
 
 
 class WalkSettings(NamedTuple):
@@ -137,15 +140,18 @@ class _Control:
 
     ``split``: directories not yet entered come out as units. ``plain``: files to
     count come out as path strings. ``budget``: when plain, files to yield
-    before ``split`` turns on by itself (negative: no limit).
+    before ``split`` turns on by itself (negative: no limit). ``cut``: when
+    positive, a directory that has yielded this many files hands out the rest
+    of its entries as a unit (see :attr:`Unit.start`).
     """
 
-    __slots__ = ("budget", "plain", "split")
+    __slots__ = ("budget", "cut", "plain", "split")
 
     def __init__(self) -> None:
         self.split = False
         self.plain = False
         self.budget = -1
+        self.cut = 0
 
 
 class Walk:
@@ -232,13 +238,19 @@ def _chain(
 
 
 def walk_unit(
-    unit: Unit, settings: WalkSettings, cache: dict[object, object], budget: int = 0
+    unit: Unit,
+    settings: WalkSettings,
+    cache: dict[object, object],
+    budget: int = 0,
+    cut: int = 0,
 ) -> Iterator[Entry | Unit | str]:
     """The entries below the directory ``unit``, as the whole walk would give them there.
 
     Its subdirectories are walked too until ``budget`` files have come out; the
-    ones met after that come out as units in turn. Files to count come out as
-    plain path strings. ``cache`` keeps the compiled
+    ones met after that come out as units in turn. With ``cut``, a directory
+    that gave that many files gives the rest of its entries as a unit (see
+    :attr:`Unit.start`), so that no unit is much bigger than another. Files to
+    count come out as plain path strings. ``cache`` keeps the compiled
     globs and the ignore rules of the directories seen, from one call to the next.
     """
     try:
@@ -246,6 +258,10 @@ def walk_unit(
     except OSError as exc:
         yield Entry(unit.path, error=exc)
         return
+    entries = listing
+    if unit.start is not None:
+        start = unit.start
+        entries = [entry for entry in listing if entry.name >= start]
     overrides: _Globs | None = None
     if settings.globs:
         compiled = cache.get(settings.globs)
@@ -264,7 +280,8 @@ def walk_unit(
     control.plain = True
     control.budget = budget
     control.split = budget <= 0
-    stack = [_Frame(unit.path, unit.prefix, rules, listing, (0, 0))]
+    control.cut = cut
+    stack = [_Frame(unit.path, unit.prefix, rules, entries, (0, 0))]
     yield from _walk_frames(
         stack, set(), unit.root_offset, settings.hidden, settings.ignore, overrides, False, control
     )
@@ -675,7 +692,7 @@ def _rules_above(real_dir: str, cache: dict[str, _Rules]) -> _Rules:
 class _Frame:
     """A directory being walked: what is left of its sorted listing, and its context."""
 
-    __slots__ = ("base", "entries", "ident", "path", "prefix", "rules")
+    __slots__ = ("base", "cut", "entries", "files", "ident", "path", "prefix", "rules")
 
     def __init__(
         self,
@@ -691,6 +708,8 @@ class _Frame:
         self.rules = rules
         self.entries = iter(entries)
         self.ident = ident
+        self.files = 0  # yielded, counted only with a cut
+        self.cut = False  # its remaining entries are to be handed out as a unit
 
 
 def _list(path: str) -> list[os.DirEntry[str]]:
@@ -1051,6 +1070,11 @@ def _plain_files(
         if control.budget > 0:
             control.budget -= 1
             control.split = control.split or not control.budget
+        if control.cut:
+            frame.files += 1
+            if frame.files >= control.cut:
+                frame.cut = True
+                return None
     return None
 
 
@@ -1072,12 +1096,21 @@ def _walk_frames(
     plain = control.plain and not follow and overrides is None and dups is None
     while stack:
         frame = stack[-1]
+        if frame.cut:
+            # Enough files from this directory: the rest of it goes out as a unit.
+            stack.pop()
+            rest = next(frame.entries, None)
+            if rest is not None:
+                yield Unit(frame.path, frame.prefix, root_offset, rest.name)
+            continue
         quick = frame.rules.file_names if ignore else ()
         if plain and quick is not None:
             entry = yield from _plain_files(frame, quick, hidden, control)
         else:
             entry = next(frame.entries, None)
         if entry is None:
+            if frame.cut:
+                continue
             stack.pop()
             if follow:
                 on_path.discard(frame.ident)
@@ -1135,6 +1168,9 @@ def _walk_frames(
             if control.budget > 0:
                 control.budget -= 1
                 control.split = control.split or not control.budget
+            if control.cut:
+                frame.files += 1
+                frame.cut = frame.files >= control.cut
         elif is_dir:
             if dups is not None and dups.inner and overrides is None and key in dups.inner:
                 # An earlier root, walked with the same filters: its files are counted.

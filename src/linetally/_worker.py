@@ -50,10 +50,12 @@ from ._reader import (
     ReadSettings,
     Skip,
     Stopped,
+    classify_small,
     count_file,
     count_small,
     job_extras,
     plain,
+    plain_classifying,
 )
 
 __all__ = [
@@ -108,6 +110,12 @@ _CHUNK_SECONDS = 0.05
 _UNIT_FILES = 1024
 """A unit's subdirectories are walked here too until this many files came out: fewer
 round trips than one directory per request, and what is left is still handed out."""
+_UNIT_CUT = 4096
+"""A directory that gave this many files hands out the rest of its entries: a huge
+flat directory (a log folder) is shared between the processes, not left to one."""
+_CLASSIFYING_FILES = 64
+"""Both of the above when files are classified (``languages``): a file costs ten
+times more, and a process left with a big unit at the end would keep the other idle."""
 
 _stop = False
 
@@ -163,7 +171,9 @@ def _walk_and_count(
     extras: dict[int, object] = {}
     sent = time.monotonic()
     fast, max_lines = plain(settings), settings.max_lines
-    for item in walk_unit(unit, walk_settings, cache, _UNIT_FILES):  # type: ignore[arg-type]
+    classifying, docstrings = plain_classifying(settings), settings.docstrings
+    budget, most = (_CLASSIFYING_FILES,) * 2 if settings.languages else (_UNIT_FILES, _UNIT_CUT)
+    for item in walk_unit(unit, walk_settings, cache, budget, most):  # type: ignore[arg-type]
         if type(item) is str and fast and not (stopped or _stop):
             # The usual entry: a small file counted here, in place.
             counted = count_small(item, max_lines)
@@ -199,7 +209,12 @@ def _walk_and_count(
             n = size = 0
             if stopped or _stop:
                 code = CANCELLED
-            else:  # count_small, if it applies, said no above: the general reader decides
+            elif classifying and (small := classify_small(path, max_lines, docstrings)):
+                # With languages, a small file classified here, without the general steps.
+                code = OK
+                n, size = small[0], small[1]
+                extras[i] = (None, None, small[2])
+            else:  # count_small or classify_small, if one applies, said no: the general reader
                 job = Job(0, path)
                 try:
                     result = count_file(
