@@ -238,7 +238,8 @@ class Run:
         parts = _flatten(self._results)
         if self._publish:
             return Report(cast("list[FileResult]", parts), self._interrupted, self.totals())
-        return Report(Results(parts), self._interrupted, self.totals())
+        languages = sorted_totals(self._languages) if self.options.languages else None
+        return Report(Results(parts, languages), self._interrupted, self.totals())
 
     async def complete(self) -> Report:
         """Run to the end (or until stopped) and return :meth:`report`.

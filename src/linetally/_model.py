@@ -142,12 +142,21 @@ class Results(Sequence[FileResult]):
     :meth:`parts` instead.
     """
 
-    __slots__ = ("_built", "_len", "_parts")
+    __slots__ = ("_built", "_languages", "_len", "_parts")
 
-    def __init__(self, parts: list[FileResult | Columns]) -> None:
+    def __init__(
+        self,
+        parts: list[FileResult | Columns],
+        languages: dict[str, LanguageTotals] | None = None,
+    ) -> None:
         self._parts = parts
-        self._len = sum(len(p) if isinstance(p, Columns) else 1 for p in parts)
+        self._len = len(parts) + sum(len(p) - 1 for p in parts if type(p) is Columns)
         self._built: list[FileResult] | None = None
+        self._languages = languages
+
+    def languages(self) -> dict[str, LanguageTotals] | None:
+        """Totals per language of the ``ok`` results, if the run added them up as it went."""
+        return None if self._languages is None else dict(self._languages)
 
     def parts(self) -> list[FileResult | Columns]:
         """The results as they are held: single results and chunks of columns, in order."""
@@ -357,7 +366,10 @@ class Report:
         Files of no known language are under ``"unknown"``. Meaningful for a
         run with ``languages=True``; otherwise every file is ``unknown``.
         """
-        return group_totals(self.results, language_of)
+        results = self.results
+        if isinstance(results, Results) and (known := results.languages()) is not None:
+            return known  # added up by the run as its files came
+        return group_totals(results, language_of)
 
     @property
     def ok(self) -> bool:

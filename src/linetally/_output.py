@@ -428,6 +428,8 @@ def _extension(r: FileResult) -> str:
 
 def grouped(report: Report, by: str) -> dict[str, LanguageTotals]:
     """Totals of the report's ``ok`` files per group of ``--by``, most lines first."""
+    if by == "language":
+        return report.languages  # the same grouping, added up already by a run
     return group_totals(report.results, _group_key(by))
 
 
