@@ -37,6 +37,9 @@ EXIT_INTERRUPTED = 130
 _REFRESH = 1 / 20
 _AHEAD = 64
 """Entries the command walks ahead for its forked processes' first directories."""
+_EARLY_UNITS = 4
+"""Directories each forked process gets as it starts: enough to keep it busy until
+the command's event loop is up (60-80 ms here) and hands out the next ones."""
 
 EPILOG = """\
 examples:
@@ -623,15 +626,15 @@ def _prefork(args: argparse.Namespace) -> None:
         return
     if args.files_from is not None or args.files0_from is not None:
         return
-    # Directories only: walk into them far enough to find one directory for each
-    # process, which starts on it now, while the event loop starts here.
+    # Directories only: walk into them far enough to find a few directories for
+    # each process, which starts on them now, while the event loop starts here.
     from ._fork import start_early
     from ._walk import Walk
 
     args.walk = walk = _walk_of(args)
     if not isinstance(walk, Walk):
         return
-    units = walk.walk_ahead(n, _AHEAD)
+    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD)
     options = args.options
     start_early(
         options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"

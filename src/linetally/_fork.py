@@ -25,14 +25,14 @@ __all__ = ["prefork", "release_spares", "spares_ready", "start_early"]
 class _Spare:
     """A forked counting process no pool took yet, and what was sent to it already."""
 
-    __slots__ = ("answers", "pid", "requests", "settings", "unit")
+    __slots__ = ("answers", "pid", "requests", "settings", "units")
 
     def __init__(self, pid: int, answers: int, requests: int) -> None:
         self.pid = pid
         self.answers = answers
         self.requests = requests
         self.settings: ReadSettings | None = None
-        self.unit: Unit | None = None
+        self.units: list[Unit] = []
 
 
 _spares: list[_Spare] = []
@@ -77,15 +77,17 @@ def prefork(n: int) -> None:
 def start_early(
     settings: ReadSettings, units: list[Unit], walk_settings: WalkSettings, *, stop_early: bool
 ) -> None:
-    """Send the forked processes their settings and each one of ``units`` to walk, now.
+    """Send the forked processes their settings and ``units`` to walk (in turns), now.
 
-    They start on them before the event loop exists; a pool takes the processes
-    with that work under way (see :meth:`ProcessPool.walk_dir`).
+    They start on them before this process has imported asyncio, and go on to
+    the next while its event loop starts; a pool takes the processes with that
+    work under way (see :meth:`~linetally._procs.ProcessPool.walk_dir`).
     """
-    for spare, unit in zip(reversed(_spares), units, strict=False):
-        request = frame((UNIT, unit, walk_settings, False, stop_early))
-        _write_all(spare.requests, frame(settings) + request)
-        spare.settings, spare.unit = settings, unit
+    spares = list(reversed(_spares))  # in the order pools take them
+    for i, spare in enumerate(spares):
+        spare.settings, spare.units = settings, units[i :: len(spares)]
+        requests = [frame((UNIT, unit, walk_settings, False, stop_early)) for unit in spare.units]
+        _write_all(spare.requests, b"".join([frame(settings), *requests]))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -140,7 +142,7 @@ def release_spares() -> None:
     """End the forked processes no pool took: they exit at the end of their input."""
     while _spares:
         spare = _spares.pop()
-        if spare.unit is not None:  # walking for nobody: no need to wait for it
+        if spare.units:  # walking for nobody: no need to wait for it
             with contextlib.suppress(ProcessLookupError):
                 os.kill(spare.pid, signal.SIGKILL)
         os.close(spare.requests)

@@ -101,8 +101,10 @@ class ProcessPool:
         self._turns: dict[int, asyncio.Lock] = {}
         self._freed = asyncio.Event()
         # Units forked processes were given before the pool took them (see
-        # start_early): each process waits for its unit's caller before any other.
+        # start_early), and how many each has whose callers did not come yet: a
+        # process takes no other request before them (answers come in order).
         self._early: dict[Unit, _Process] = {}
+        self._early_left: dict[int, int] = {}
 
     async def start(self) -> None:
         """Start the processes and send them the settings."""
@@ -118,15 +120,9 @@ class ProcessPool:
                     f"a linetally counting process died (exit status {code})"
                 ) from None
             self._ready.append(proc)
-            early = proc in self._early.values()
-            self._queued[proc.pid] = QUEUED if early else 0
+            self._queued[proc.pid] = self._early_left.get(proc.pid, 0)
             self._turns[proc.pid] = asyncio.Lock()
         self._freed.set()
-
-    @property
-    def early_units(self) -> bool:
-        """Whether processes are walking units given to them before the pool took them."""
-        return bool(self._early)
 
     async def _spawn(self) -> _Process:
         proc: _Process
@@ -144,8 +140,8 @@ class ProcessPool:
                 raise
             if spare.settings is not None:
                 self._procs.append(proc)
-                if spare.unit is not None:
-                    self._early[spare.unit] = proc
+                self._early.update(dict.fromkeys(spare.units, proc))
+                self._early_left[proc.pid] = len(spare.units)
                 return proc
         else:
             proc = await asyncio.create_subprocess_exec(
@@ -187,7 +183,7 @@ class ProcessPool:
         """
         proc = self._early.pop(unit, None) if unit is not None else None
         if proc is not None:
-            self._queued[proc.pid] = 1  # until now, no other request could go to it
+            self._early_left[proc.pid] -= 1  # sent already, and counted in _queued
             self._freed.set()
         else:
             proc = await self._least_busy(queue_behind)
@@ -211,13 +207,14 @@ class ProcessPool:
     async def _least_busy(self, queue_behind: Callable[[], bool] | None) -> _Process:
         """The process with the fewest requests queued, once one has room for another."""
         while True:
-            queued = self._queued
+            left = self._early_left
+            queued = {pid: n for pid, n in self._queued.items() if not left.get(pid)}
             if queued:
                 pid = min(queued, key=queued.__getitem__)
                 if not queued[pid] or (
                     queued[pid] < QUEUED and (queue_behind is None or queue_behind())
                 ):
-                    queued[pid] += 1
+                    self._queued[pid] += 1
                     return next(proc for proc in self._ready if proc.pid == pid)
             self._freed.clear()
             await self._freed.wait()
@@ -260,8 +257,8 @@ class ProcessPool:
 
     async def close(self) -> None:
         """Let every process end (end of input), killing any that lingers."""
-        for proc in self._early.values():
-            self._kill(proc)  # walking a unit whose answers nobody will read
+        for proc in set(self._early.values()):
+            self._kill(proc)  # walking units whose answers nobody will read
         self._early.clear()
         for proc in self._procs:
             if proc.stdin is not None:
