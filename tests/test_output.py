@@ -121,3 +121,44 @@ def test_names_escaped_together_as_each_alone(names: list[str]) -> None:
     from linetally._output import _quoted_names
 
     assert _quoted_names(names) == [json.dumps(n)[1:-1] for n in names]
+
+
+def test_rows_rendered_during_the_run_are_the_rows_rendered_after() -> None:
+    """The command renders counted files' rows as they come; the JSON is the same."""
+    import argparse
+
+    from linetally._model import Columns, Results
+    from linetally._output import _json_blocks, json_renderer
+
+    def parts() -> list[FileResult | Columns]:
+        return [
+            Columns("d/", ["a", 'q"uote', "ü"], [1, 2, 3], [4, 5, 6]),
+            FileResult("x", Status.OK, 7, 8),
+            Columns("e/", ["b"], [0], [0]),
+        ]
+
+    for languages, decompress in [(False, False), (True, False), (False, True)]:
+        args = argparse.Namespace(
+            format="json",
+            top=None,
+            sort="none",
+            reverse=False,
+            languages=languages,
+            decompress=decompress,
+        )
+        render = json_renderer(args)
+        assert render is not None
+        plain, early = parts(), parts()
+        for part in early:
+            if isinstance(part, Columns):
+                render(part)
+                assert part.rendered is not None
+        want = list(_json_blocks(Results(plain), languages, decompress))
+        assert list(_json_blocks(Results(early), languages, decompress)) == want
+        # rendered for other options: not used
+        assert list(_json_blocks(Results(early), not languages, decompress)) == list(
+            _json_blocks(Results(parts()), not languages, decompress)
+        )
+    for other in ({"sort": "lines"}, {"top": 3}, {"reverse": True}, {"format": "csv"}):
+        fields = {"format": "json", "top": None, "sort": "none", "reverse": False, **other}
+        assert json_renderer(argparse.Namespace(languages=False, **fields)) is None

@@ -661,7 +661,7 @@ def _count(args: argparse.Namespace) -> int:
     import asyncio
 
     from ._engine import Run
-    from ._output import prepare_streams
+    from ._output import json_renderer, prepare_streams
 
     prepare_streams(sys.stdout, sys.stderr)
     demo_dir = None
@@ -676,6 +676,7 @@ def _count(args: argparse.Namespace) -> int:
     try:
         entries = getattr(args, "walk", None) or _walk_of(args)
         run = Run(entries, args.options)
+        run._on_columns = json_renderer(args)
         cluster_errors: tuple[type[Exception], ...] = ()
         if args.scheduler is not None:
             from ._cluster import ClusterError

@@ -24,7 +24,7 @@ import heapq
 import os
 import time
 import traceback
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, cast
 
 from ._errors import (
@@ -153,6 +153,9 @@ class Run:
         self.options = options or Options()
         self._inputs = inputs
         self._settings = self.options.read_settings()
+        # The command's writer, given each chunk of counted files kept as columns:
+        # it renders their rows while the processes count (see Columns.rendered).
+        self._on_columns: Callable[[Columns], None] | None = None
         self._results: list[_Item] = []
         self._next = 0
         """Index of the next input: a place in ``_results`` when results are kept."""
@@ -501,6 +504,8 @@ class Run:
             # The usual chunk, and nobody waits for results as they come: every
             # entry a counted file with nothing but lines and a size, kept as is.
             columns = Columns(base, names, lines, sizes)
+            if self._on_columns is not None:
+                self._on_columns(columns)
             if max(lines) > floor:
                 for i, n in enumerate(lines):
                     if n > floor:

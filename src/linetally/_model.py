@@ -111,9 +111,11 @@ class Columns:
     known (no error, reason, language or codec). A run keeps these instead of
     one :class:`FileResult` per file when nobody asks for results as they
     come (see :meth:`Run.complete`); :meth:`results` builds them.
+    ``rendered`` is free for a writer: its text of these rows, made while the
+    run was still counting, with what it depends on (None until then).
     """
 
-    __slots__ = ("base", "lines", "names", "sizes")
+    __slots__ = ("base", "lines", "names", "rendered", "sizes")
 
     def __init__(
         self, base: str, names: Sequence[str], lines: Sequence[int], sizes: Sequence[int]
@@ -122,6 +124,7 @@ class Columns:
         self.names = names
         self.lines = lines
         self.sizes = sizes
+        self.rendered: tuple[str, str] | None = None
 
     def __len__(self) -> int:
         return len(self.names)
