@@ -88,7 +88,7 @@ class _Forked:
 
 
 class ProcessPool:
-    """``size`` counting processes, each lent to one batch at a time."""
+    """``size`` counting processes, each answering its requests in order (see :meth:`_lent`)."""
 
     def __init__(self, size: int, settings: ReadSettings) -> None:
         self._size = size
@@ -128,7 +128,9 @@ class ProcessPool:
         proc: _Process
         spare = _spares.pop() if _spares else None
         if spare is not None and spare.settings not in (None, self._settings):
-            _spares.append(spare)  # sent other settings: not for this pool
+            # Sent other settings (start_early sends all of them the same): not for
+            # this pool. None of them is; new interpreters instead.
+            _spares.append(spare)
             release_spares()
             spare = None
         if spare is not None:
