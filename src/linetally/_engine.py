@@ -371,6 +371,7 @@ class Run:
             # Handed out already (Walk.walk_ahead): processes walk its directories from the start.
             await self._start_processes(processes, pool, tg)
             processes = 0
+            pull = _PULL
         try:
             while not self._input_closed:
                 if walk is not None and self._walks_dirs():
