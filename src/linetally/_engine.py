@@ -87,7 +87,7 @@ _PULL = 256
 _PROCESSES_AFTER = 500
 """Counting processes start once a run has found this many files: below, not worth it."""
 _PROCESSES_AFTER_FORKED = 50
-"""The same, when the command forked them already (see _procs.prefork): nothing to start."""
+"""The same, when the command forked them already (see _fork.prefork): nothing to start."""
 _PULL_FORKED = 64
 """Entries pulled from the walk at a time until forked processes are taken (then ``_PULL``)."""
 _PROCESSES_AFTER_CLASSIFYING = 50
@@ -361,7 +361,7 @@ class Run:
         pull = _PULL
         forked = bool(processes) and spares_ready()
         if forked:
-            # Forked already (see _procs.prefork): up in a millisecond. Small pulls
+            # Forked already (see _fork.prefork): up in a millisecond. Small pulls
             # until then, so that few files go to the threads before they are.
             start_after = min(start_after, _PROCESSES_AFTER_FORKED)
             pull = _PULL_FORKED

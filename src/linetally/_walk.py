@@ -657,7 +657,7 @@ def rule_files_above(path: str) -> bool:
     """Whether ``path`` or a directory above it has an ignore file or a ``.git``.
 
     The walk of such a directory compiles ignore rules with pathspec: the
-    command imports it before it forks its counting processes (see _procs).
+    command imports it before it forks its counting processes (see _fork).
     """
     real = os.path.realpath(path)
     while True:
