@@ -81,15 +81,20 @@ def test_no_fork_while_another_thread_runs(tmp_path: Path) -> None:
         other.join()
 
 
-def test_spares_are_released_when_no_pool_takes_them() -> None:
-    _procs.prefork(2)
+def _release_and_check_reaped() -> int:
+    """Release the spares; check that each one ended and was reaped; how many there were."""
     pids = [spare.pid for spare in _procs._spares]
-    assert len(pids) == 2
     _procs.release_spares()
     assert _procs._spares == []
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped
+    return len(pids)
+
+
+def test_spares_are_released_when_no_pool_takes_them() -> None:
+    _procs.prefork(2)
+    assert _release_and_check_reaped() == 2
 
 
 def test_rule_files_above(tmp_path: Path) -> None:
@@ -187,10 +192,5 @@ def test_forked_processes_given_work_and_never_taken_are_ended(
 ) -> None:
     tree = _tree(tmp_path / "tree", 4, 200)
     _, units = _early_run(monkeypatch, tree)
-    pids = [spare.pid for spare in _procs._spares]
     assert len(units) == 4
-    _procs.release_spares()
-    assert _procs._spares == []
-    for pid in pids:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reaped
+    assert _release_and_check_reaped() == 2

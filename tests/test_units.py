@@ -240,17 +240,40 @@ def test_streamed_results_are_the_same_set(tree: Path) -> None:
 
 
 def _expand(
-    items: Iterable[Entry | Unit | str], settings: WalkSettings, budget: int
+    items: Iterable[Entry | Unit | str],
+    settings: WalkSettings,
+    budget: int,
+    cut: int = 0,
+    units: list[Unit] | None = None,
 ) -> Iterator[tuple[str, str | None, str | None]]:
+    """What walking each unit in turn gives (``units`` collects them)."""
     cache: dict[object, object] = {}
     for item in items:
         if isinstance(item, Unit):
-            yield from _expand(walk_unit(item, settings, cache, budget), settings, budget)
+            if units is not None:
+                units.append(item)
+            inner = walk_unit(item, settings, cache, budget, cut)
+            yield from _expand(inner, settings, budget, cut, units)
         elif isinstance(item, str):
             yield (item, None, None)
         else:
             error = None if item.error is None else type(item.error).__name__
             yield (item.path, item.skip_reason, error)
+
+
+def _walked_and_handed_out(
+    tree: Path, walk_options: dict[str, object]
+) -> tuple[list[tuple[str, str | None, str | None]], Iterator[Entry | Unit | str], WalkSettings]:
+    """The whole walk of ``tree``, and the same walk handed out from its start."""
+    whole = [
+        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
+        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    ]
+    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
+    assert isinstance(split, Walk)
+    handed = split.hand_out()
+    assert handed is not None
+    return whole, handed, split.settings
 
 
 @pytest.mark.parametrize("budget", [0, 1, 7, 100, 10_000])
@@ -260,15 +283,8 @@ def _expand(
 def test_walking_in_units_gives_the_walk(
     tree: Path, budget: int, walk_options: dict[str, object]
 ) -> None:
-    whole = [
-        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
-        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
-    ]
-    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
-    assert isinstance(split, Walk)
-    handed = split.hand_out()
-    assert handed is not None
-    assert list(_expand(handed, split.settings, budget)) == whole
+    whole, handed, settings = _walked_and_handed_out(tree, walk_options)
+    assert list(_expand(handed, settings, budget)) == whole
 
 
 def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Path) -> None:
@@ -332,26 +348,6 @@ def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Pat
     asyncio.run(main())
 
 
-def _expand_cut(
-    items: Iterable[Entry | Unit | str],
-    settings: WalkSettings,
-    budget: int,
-    cut: int,
-    units: list[Unit],
-) -> Iterator[tuple[str, str | None, str | None]]:
-    cache: dict[object, object] = {}
-    for item in items:
-        if isinstance(item, Unit):
-            units.append(item)
-            inner = walk_unit(item, settings, cache, budget, cut)
-            yield from _expand_cut(inner, settings, budget, cut, units)
-        elif isinstance(item, str):
-            yield (item, None, None)
-        else:
-            error = None if item.error is None else type(item.error).__name__
-            yield (item.path, item.skip_reason, error)
-
-
 @pytest.mark.parametrize(("budget", "cut"), [(0, 1), (0, 7), (7, 7), (100, 13), (10_000, 50)])
 @pytest.mark.parametrize(
     "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
@@ -360,16 +356,9 @@ def test_directories_cut_into_units_give_the_walk(
     tree: Path, budget: int, cut: int, walk_options: dict[str, object]
 ) -> None:
     """A directory handing out the rest of its entries after ``cut`` files: same walk."""
-    whole = [
-        (e.path, e.skip_reason, None if e.error is None else type(e.error).__name__)
-        for e in linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
-    ]
-    split = linetally.walk([str(tree)], **walk_options)  # type: ignore[arg-type]
-    assert isinstance(split, Walk)
-    handed = split.hand_out()
-    assert handed is not None
+    whole, handed, settings = _walked_and_handed_out(tree, walk_options)
     units: list[Unit] = []
-    assert list(_expand_cut(handed, split.settings, budget, cut, units)) == whole
+    assert list(_expand(handed, settings, budget, cut, units)) == whole
     assert any(u.start is not None for u in units)  # directories were cut
 
 

@@ -622,9 +622,8 @@ def _prefork(args: argparse.Namespace) -> None:
         from . import _classify, _languages  # noqa: F401
 
     prefork(n)
-    if args.demo or args.follow or len(local_dirs) != len(args.paths or ["."]):
-        return
-    if args.files_from is not None or args.files0_from is not None:
+    lists = args.files_from is not None or args.files0_from is not None
+    if args.demo or args.follow or lists or len(local_dirs) != len(args.paths or ["."]):
         return
     # Directories only: walk into them far enough to find a few directories for
     # each process, which starts on them now, while the event loop starts here.

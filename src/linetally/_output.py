@@ -192,6 +192,8 @@ def jsonl_line(r: FileResult, languages: bool = False, decompress: bool = False)
 
 def ordered(results: Sequence[FileResult], args: argparse.Namespace) -> Sequence[FileResult]:
     """Apply ``--top``, ``--sort`` and ``--reverse`` to the rows."""
+    if _in_input_order(args):
+        return results
     rows: Sequence[FileResult] = results
     if args.top is not None:
         rows = sorted(rows, key=lambda r: r.lines or 0, reverse=True)[: args.top]
@@ -204,6 +206,11 @@ def ordered(results: Sequence[FileResult], args: argparse.Namespace) -> Sequence
     if args.reverse:
         rows = list(reversed(rows))
     return rows
+
+
+def _in_input_order(args: argparse.Namespace) -> bool:
+    """Whether the rows are written as the run reports them (no ``--top``, ``--sort``, ``-r``)."""
+    return args.top is None and args.sort in (None, "none") and not args.reverse
 
 
 def write_output(report: Report, args: argparse.Namespace, out: TextIO) -> None:
@@ -354,7 +361,7 @@ def json_renderer(args: argparse.Namespace) -> Callable[[Columns], None] | None:
     The rows of counted files then cost nothing once the count is over (0.07 s
     for 100,000 files, written while both cores were busy with the count).
     """
-    if args.format != "json" or args.top is not None or args.sort != "none" or args.reverse:
+    if args.format != "json" or not _in_input_order(args):
         return None
     tail = _columns_tail(bool(args.languages), bool(getattr(args, "decompress", False)))
 
