@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from array import array
 from pathlib import Path
 
 import pytest
@@ -198,6 +199,38 @@ def test_count_small_agrees_with_count_file_or_declines(
     assert job.size == got[1]
 
 
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(any_small_file, min_size=1, max_size=6),
+    max_lines=st.one_of(st.none(), st.integers(0, 5)),
+    start=st.integers(0, 2),
+)
+def test_count_run_counts_in_a_row_what_count_small_counts(
+    tmp_path: Path, files: list[bytes], max_lines: int | None, start: int
+) -> None:
+    """A run of files counted in one loop: count_small's answers, up to the first it declines."""
+    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    run.mkdir()
+    names = [f"f{i}" for i in range(len(files))]
+    for name, data in zip(names, files, strict=True):
+        (run / name).write_bytes(data)
+    start = min(start, len(names))
+    got_names: list[str] = ["before"]
+    got_lines, got_sizes = array("q", [7]), array("q", [8])
+    stop = _reader.count_run(
+        f"{run}/", names, start, len(names), max_lines, "sub/", got_names, got_lines, got_sizes
+    )
+    expected = []
+    for name in names[start:]:
+        small = _reader.count_small(str(run / name), max_lines)
+        if small is None:
+            break
+        expected.append((f"sub/{name}", *small))
+    assert stop == start + len(expected)
+    got = list(zip(got_names, got_lines, got_sizes, strict=True))
+    assert got == [("before", 7, 8), *expected]
+
+
 _source_text = st.lists(
     st.sampled_from(
         ["x = 1", "# c", "", "  ", '"""doc', 'd"""', "'s#'", "/* a */", "// b", "\\", "#!/bin/sh"]
@@ -244,6 +277,10 @@ def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> Non
     (tmp_path / "many").write_bytes(b"a\nb\nc\n")
     assert _reader.count_small(str(tmp_path / "many"), 2) is None
     assert _reader.count_small(str(tmp_path / "many"), 3) == (3, 6)
+    assert _reader.count_small(str(tmp_path / "many") + "/", None) is None
+    assert (
+        _reader.count_run(str(tmp_path), ["many"], 0, 1, None, "", [], array("q"), array("q")) == 0
+    )
     assert _reader.plain(ReadSettings())
     assert _reader.classify_small(str(tmp_path / "many"), 2, "code") is None
     assert _reader.plain_classifying(ReadSettings(languages=True))

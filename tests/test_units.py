@@ -17,7 +17,7 @@ import pytest
 
 import linetally
 from linetally import FileResult, Status
-from linetally._walk import Entry, Unit, Walk, WalkSettings, walk_unit
+from linetally._walk import Entry, Files, Unit, Walk, WalkSettings, walk_unit
 
 _FILES_PER_DIR = 60
 
@@ -245,15 +245,24 @@ def _expand(
     budget: int,
     cut: int = 0,
     units: list[Unit] | None = None,
+    batches: bool = False,
 ) -> Iterator[tuple[str, str | None, str | None]]:
-    """What walking each unit in turn gives (``units`` collects them)."""
+    """What walking each unit in turn gives (``units`` collects them).
+
+    With ``batches``, the units give runs of files as Files items, each file
+    checked to be a run's base joined to its name.
+    """
     cache: dict[object, object] = {}
     for item in items:
         if isinstance(item, Unit):
             if units is not None:
                 units.append(item)
-            inner = walk_unit(item, settings, cache, budget, cut)
-            yield from _expand(inner, settings, budget, cut, units)
+            inner = walk_unit(item, settings, cache, budget, cut, batches)
+            yield from _expand(inner, settings, budget, cut, units, batches)
+        elif isinstance(item, Files):
+            assert batches and item.names
+            assert item.base == os.path.join(os.path.dirname(item.base + item.names[0]), "")
+            yield from ((item.base + name, None, None) for name in item.names)
         elif isinstance(item, str):
             yield (item, None, None)
         else:
@@ -276,15 +285,16 @@ def _walked_and_handed_out(
     return whole, handed, split.settings
 
 
+@pytest.mark.parametrize("batches", [False, True])
 @pytest.mark.parametrize("budget", [0, 1, 7, 100, 10_000])
 @pytest.mark.parametrize(
     "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
 )
 def test_walking_in_units_gives_the_walk(
-    tree: Path, budget: int, walk_options: dict[str, object]
+    tree: Path, budget: int, walk_options: dict[str, object], batches: bool
 ) -> None:
     whole, handed, settings = _walked_and_handed_out(tree, walk_options)
-    assert list(_expand(handed, settings, budget)) == whole
+    assert list(_expand(handed, settings, budget, batches=batches)) == whole
 
 
 def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Path) -> None:
@@ -348,17 +358,18 @@ def test_requests_queued_in_one_process_come_back_to_their_senders(tmp_path: Pat
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("batches", [False, True])
 @pytest.mark.parametrize(("budget", "cut"), [(0, 1), (0, 7), (7, 7), (100, 13), (10_000, 50)])
 @pytest.mark.parametrize(
     "walk_options", [{}, {"hidden": True, "ignore": False}, {"globs": ("*.txt", "!a1/b2/")}]
 )
 def test_directories_cut_into_units_give_the_walk(
-    tree: Path, budget: int, cut: int, walk_options: dict[str, object]
+    tree: Path, budget: int, cut: int, walk_options: dict[str, object], batches: bool
 ) -> None:
     """A directory handing out the rest of its entries after ``cut`` files: same walk."""
     whole, handed, settings = _walked_and_handed_out(tree, walk_options)
     units: list[Unit] = []
-    assert list(_expand(handed, settings, budget, cut, units)) == whole
+    assert list(_expand(handed, settings, budget, cut, units, batches)) == whole
     assert any(u.start is not None for u in units)  # directories were cut
 
 

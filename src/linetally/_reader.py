@@ -16,7 +16,8 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -39,6 +40,7 @@ __all__ = [
     "Stopped",
     "count_chunks",
     "count_file",
+    "count_run",
     "count_small",
     "job_extras",
     "plain",
@@ -280,13 +282,69 @@ def plain_classifying(settings: ReadSettings) -> bool:
 def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
     """``(lines, size)`` of a small regular file, read with one open, read and close.
 
-    The counting processes' fast path, for :func:`plain` settings: None whenever
-    :func:`count_file` must decide (a failure to report, a file of 64 KiB or more,
-    a possible binary file or byte-order mark, more lines than ``max_lines``), and
-    it gives the same answer as count_file for every file this one counts.
+    The counting processes' fast path (see :func:`count_run`), for one file:
+    None whenever :func:`count_file` must decide (a failure to report, a file of
+    64 KiB or more, a possible binary file or byte-order mark, more lines than
+    ``max_lines``), and it gives the same answer as count_file for every file
+    this one counts.
     """
-    small = _read_small(path, max_lines)
-    return None if small is None else (small[1], len(small[0]))
+    names: list[str] = []
+    lines, sizes = array("q"), array("q")
+    base, name = os.path.split(path)
+    if name and count_run(os.path.join(base, ""), [name], 0, 1, max_lines, "", names, lines, sizes):
+        return (lines[0], sizes[0])
+    return None
+
+
+def count_run(
+    base: str,
+    names: Sequence[str],
+    start: int,
+    end: int,
+    max_lines: int | None,
+    rel: str,
+    out_names: list[str],
+    out_lines: array[int],
+    out_sizes: array[int],
+) -> int:
+    """Count the small files ``base + names[start:end]`` in a row, as :func:`count_small` would.
+
+    Each one counted appends ``rel + name``, its lines and its size to the
+    three columns. Stops at the first file count_small would decline and
+    returns its index (``end`` when all were counted): that one goes to
+    :func:`count_file`. One loop for a directory's files, none of
+    count_small's steps per file but its open, read and close.
+    """
+    open_, read, close, flags = os.open, os.read, os.close, _SMALL_FLAGS
+    for i in range(start, end):
+        name = names[i]
+        try:
+            fd = open_(base + name, flags)
+        except OSError:
+            return i
+        try:
+            data = read(fd, _SMALL)
+        except OSError:
+            return i
+        finally:
+            close(fd)
+        size = len(data)
+        if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
+            return i
+        n = data.count(b"\n")
+        if b"\r" in data:
+            n += data.count(b"\r") - data.count(b"\r\n")
+        if size and data[-1] != 10 and data[-1] != 13:
+            n += 1
+        if max_lines is not None and n > max_lines:
+            return i
+        out_names.append(rel + name)
+        out_lines.append(n)
+        out_sizes.append(size)
+    return end
+
+
+_SMALL_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
 
 
 def classify_small(

@@ -24,7 +24,7 @@ from array import array
 from collections.abc import Container, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from ._urls import is_url
 
@@ -126,6 +126,19 @@ class Unit(NamedTuple):
     start: str | None = None
 
 
+class Files(NamedTuple):
+    """Regular files of one directory, in walk order, that only need counting.
+
+    What :func:`walk_unit` gives with ``batches`` for a run of files whose names
+    no rule concerns: ``base`` joined to each of ``names`` is a path to count.
+    One item for a whole run, so that a counting process loops over them
+    without a generator's step per file.
+    """
+
+    base: str
+    names: list[str]
+
+
 class WalkSettings(NamedTuple):
     """The filters of a walk, as :func:`walk_unit` needs them in another process."""
 
@@ -142,16 +155,18 @@ class _Control:
     count come out as path strings. ``budget``: when plain, files to yield
     before ``split`` turns on by itself (negative: no limit). ``cut``: when
     positive, a directory that has yielded this many files hands out the rest
-    of its entries as a unit (see :attr:`Unit.start`).
+    of its entries as a unit (see :attr:`Unit.start`). ``batches``: when plain,
+    runs of files come out as :class:`Files` items.
     """
 
-    __slots__ = ("budget", "cut", "plain", "split")
+    __slots__ = ("batches", "budget", "cut", "plain", "split")
 
     def __init__(self) -> None:
         self.split = False
         self.plain = False
         self.budget = -1
         self.cut = 0
+        self.batches = False
 
 
 class Walk:
@@ -243,14 +258,16 @@ def walk_unit(
     cache: dict[object, object],
     budget: int = 0,
     cut: int = 0,
-) -> Iterator[Entry | Unit | str]:
+    batches: bool = False,
+) -> Iterator[Entry | Unit | Files | str]:
     """The entries below the directory ``unit``, as the whole walk would give them there.
 
     Its subdirectories are walked too until ``budget`` files have come out; the
     ones met after that come out as units in turn. With ``cut``, a directory
     that gave that many files gives the rest of its entries as a unit (see
     :attr:`Unit.start`), so that no unit is much bigger than another. Files to
-    count come out as plain path strings. ``cache`` keeps the compiled
+    count come out as plain path strings, or with ``batches`` as :class:`Files`
+    where a run of them needs nothing else. ``cache`` keeps the compiled
     globs and the ignore rules of the directories seen, from one call to the next.
     """
     try:
@@ -281,6 +298,7 @@ def walk_unit(
     control.budget = budget
     control.split = budget <= 0
     control.cut = cut
+    control.batches = batches
     stack = [_Frame(unit.path, unit.prefix, rules, entries, (0, 0))]
     yield from _walk_frames(
         stack, set(), unit.root_offset, settings.hidden, settings.ignore, overrides, False, control
@@ -1018,9 +1036,10 @@ def _walk_tree(
     dups = None
     if seen is not None and (check_files or inner):
         dups = _Dups(seen, overlaps, inner, check_files)
-    yield from _walk_frames(
+    frames = _walk_frames(
         stack, on_path, root_offset, hidden, ignore, overrides, follow, control, dups
     )
+    yield from cast("Iterator[Entry | Unit | str]", frames)  # Files only from walk_unit
 
 
 class _Dups:
@@ -1046,36 +1065,52 @@ class _Dups:
 
 def _plain_files(
     frame: _Frame, quick: tuple[re.Pattern[str], ...], hidden: bool, control: _Control
-) -> Generator[str, None, os.DirEntry[str] | None]:
-    """Yield the paths of ``frame``'s next regular files that no rule can concern.
+) -> Generator[Files | str, None, os.DirEntry[str] | None]:
+    """Yield the run of ``frame``'s next regular files that no rule can concern.
 
     What :func:`_walk_frames` gives for them, without its general steps: a file
     whose name none of the ``quick`` regexes matches has no ignore verdict (see
-    :attr:`_Rules.file_names`), so only the hidden rule is left. Return the
-    first entry that needs the general steps, or None at the end of the frame.
+    :attr:`_Rules.file_names`), so only the hidden rule is left. The run comes
+    out as one :class:`Files` item with ``control.batches``, else as one path
+    each. Return the first entry that needs the general steps, or None at the
+    end of the frame (or where it is cut).
     """
-    base = frame.base
+    names: list[str] = []
+    room = control.cut - frame.files if control.cut else -1
+    stop: os.DirEntry[str] | None = None
     for entry in frame.entries:
         name = entry.name
         try:
             regular = entry.is_file(follow_symlinks=False)
         except OSError:
-            return entry
+            stop = entry
+            break
         if not regular or "\n" in name or (name[:1] == "." and (not hidden or name == ".git")):
-            return entry
+            stop = entry
+            break
         for rx in quick:
             if rx.match(name) is not None:
-                return entry
-        yield base + name
+                stop = entry
+                break
+        if stop is not None:
+            break
+        names.append(name)
+        if len(names) == room:
+            frame.cut = True
+            break
+    if names:
         if control.budget > 0:
-            control.budget -= 1
+            control.budget = max(0, control.budget - len(names))
             control.split = control.split or not control.budget
         if control.cut:
-            frame.files += 1
-            if frame.files >= control.cut:
-                frame.cut = True
-                return None
-    return None
+            frame.files += len(names)
+        if control.batches:
+            yield Files(frame.base, names)
+        else:
+            base = frame.base
+            for name in names:
+                yield base + name
+    return stop
 
 
 def _walk_frames(
@@ -1088,7 +1123,7 @@ def _walk_frames(
     follow: bool,
     control: _Control,
     dups: _Dups | None = None,
-) -> Iterator[Entry | Unit | str]:
+) -> Iterator[Entry | Unit | Files | str]:
     """The walk proper, from the directories on ``stack`` (the last one first)."""
     matching = ignore or overrides is not None or (dups is not None and bool(dups.inner))
     # Handing out work with only ignore files in force (the counting processes' case):

@@ -52,7 +52,7 @@ from ._reader import (
     Stopped,
     classify_small,
     count_file,
-    count_small,
+    count_run,
     job_extras,
     plain,
     plain_classifying,
@@ -154,98 +154,134 @@ def _on_stop(signum: int, frame: object) -> None:
     _stop = True
 
 
+class _Chunk:
+    """The columns of the chunk being filled (see :data:`Chunk`), and when to send it."""
+
+    __slots__ = ("codes", "extras", "lines", "names", "out", "sent", "sizes")
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self._start()
+
+    def _start(self) -> None:
+        self.names: list[str] = []
+        self.codes = bytearray()
+        self.lines = array("q")
+        self.sizes = array("q")
+        self.extras: dict[int, object] = {}
+        self.sent = time.monotonic()
+
+    def add(
+        self, name: str, code: int, lines: int = 0, size: int = 0, extra: object = None
+    ) -> None:
+        if extra is not None:
+            self.extras[len(self.names)] = extra
+        self.names.append(name)
+        self.codes.append(code)
+        self.lines.append(lines)
+        self.sizes.append(size)
+
+    def send(self, last: bool = False) -> None:
+        """Send the chunk if it is full or due (or ``last``), and start the next one."""
+        if (
+            last
+            or len(self.names) >= _CHUNK_ENTRIES
+            or time.monotonic() - self.sent >= _CHUNK_SECONDS
+        ):
+            chunk = (self.names, bytes(self.codes), self.lines, self.sizes, self.extras, last)
+            self.out.write(frame(chunk))
+            self.out.flush()
+            self._start()
+
+
 def _walk_and_count(
     request: tuple[object, ...], settings: ReadSettings, cache: dict[object, object], out: BinaryIO
 ) -> None:
     """Answer a UNIT request: walk one directory, count its files, send chunks."""
-    from ._walk import Unit, walk_unit
+    from ._walk import Files, Unit, walk_unit
 
     _, unit, walk_settings, cancelled, stop_early = request
     assert isinstance(unit, Unit)
     cut = len(os.path.join(unit.path, ""))
     stopped = bool(cancelled)
-    names: list[str] = []
-    codes = bytearray()
-    lines = array("q")
-    sizes = array("q")
-    extras: dict[int, object] = {}
-    sent = time.monotonic()
+    chunk = _Chunk(out)
     fast, max_lines = plain(settings), settings.max_lines
     classifying, docstrings = plain_classifying(settings), settings.docstrings
     budget, most = (_CLASSIFYING_FILES,) * 2 if settings.languages else (_UNIT_FILES, _UNIT_CUT)
-    for item in walk_unit(unit, walk_settings, cache, budget, most):  # type: ignore[arg-type]
-        if type(item) is str and fast and not (stopped or _stop):
-            # The usual entry: a small file counted here, in place.
-            counted = count_small(item, max_lines)
-            if counted is not None:
-                names.append(item[cut:])
-                codes.append(OK)
-                lines.append(counted[0])
-                sizes.append(counted[1])
-                if len(names) & 15 == 0 and (
-                    len(names) >= _CHUNK_ENTRIES or time.monotonic() - sent >= _CHUNK_SECONDS
-                ):
-                    out.write(frame((names, bytes(codes), lines, sizes, extras, False)))
-                    out.flush()
-                    names, codes, lines, sizes, extras = [], bytearray(), array("q"), array("q"), {}
-                    sent = time.monotonic()
-                continue
-        i = len(names)
+    items = walk_unit(unit, walk_settings, cache, budget, most, batches=True)  # type: ignore[arg-type]
+    for item in items:
         if isinstance(item, Unit):
-            names.append("")
-            codes.append(SUBDIR)
-            extras[i] = item
-            lines.append(0)
-            sizes.append(0)
-        elif not isinstance(item, str):  # a skip reason or an error from the walk
-            names.append("")
-            codes.append(ENTRY)
-            extras[i] = item
-            lines.append(0)
-            sizes.append(0)
-        else:
-            path = item
-            names.append(path[cut:])
-            n = size = 0
-            if stopped or _stop:
-                code = CANCELLED
-            elif classifying and (small := classify_small(path, max_lines, docstrings)):
-                # With languages, a small file classified here, without the general steps.
-                code = OK
-                n, size = small[0], small[1]
-                extras[i] = (None, None, small[2])
-            else:  # count_small or classify_small, if one applies, said no: the general reader
-                job = Job(0, path)
-                try:
-                    result = count_file(
-                        job, settings, regular_only=True, max_size=MAX_SIZE, regular=True
+            chunk.add("", SUBDIR, extra=item)
+        elif type(item) is Files:
+            base, batch = item
+            rel = base[cut:]
+            i = 0
+            while i < len(batch):
+                if fast and not (stopped or _stop):
+                    # The usual files: small ones counted in a row, in place.
+                    end = min(len(batch), i + _CHUNK_ENTRIES - len(chunk.names))
+                    counted = count_run(
+                        base, batch, i, end, max_lines, rel, chunk.names, chunk.lines, chunk.sizes
                     )
-                except (NotRegular, Stopped):
-                    code = HANDED_BACK
-                except expected_errors() as exc:
-                    exc.__traceback__ = None
-                    code = FAILED
-                    extras[i] = (exc, job.size, job_extras(job))
-                    stopped = bool(stop_early)
-                else:
-                    if isinstance(result, Skip):
-                        code = SKIPPED
-                        extras[i] = result
-                    else:
-                        code = OK
-                        n, size = result, job.size
-                        if job.classified is not None or job.codec is not None:
-                            extras[i] = job_extras(job)
-            codes.append(code)
-            lines.append(n)
-            sizes.append(size)
-        if len(names) >= _CHUNK_ENTRIES or time.monotonic() - sent >= _CHUNK_SECONDS:
-            out.write(frame((names, bytes(codes), lines, sizes, extras, False)))
-            out.flush()
-            names, codes, lines, sizes, extras = [], bytearray(), array("q"), array("q"), {}
-            sent = time.monotonic()
-    out.write(frame((names, bytes(codes), lines, sizes, extras, True)))
-    out.flush()
+                    chunk.codes += _OKS[: counted - i]
+                    i = counted
+                    chunk.send()
+                    if i == end:
+                        continue
+                # One that count_run declined: the general steps.
+                name = batch[i]
+                code, n, size, extra = _count_one(
+                    base + name, settings, stopped, classifying, docstrings
+                )
+                stopped = stopped or (code == FAILED and bool(stop_early))
+                chunk.add(rel + name, code, n, size, extra)
+                chunk.send()
+                i += 1
+            continue
+        elif not isinstance(item, str):  # a skip reason or an error from the walk
+            chunk.add("", ENTRY, extra=item)
+        elif not (fast and not (stopped or _stop) and _count_alone(item, cut, max_lines, chunk)):
+            code, n, size, extra = _count_one(item, settings, stopped, classifying, docstrings)
+            stopped = stopped or (code == FAILED and bool(stop_early))
+            chunk.add(item[cut:], code, n, size, extra)
+        chunk.send()
+    chunk.send(last=True)
+
+
+_OKS = bytes((OK,)) * _CHUNK_ENTRIES
+
+
+def _count_alone(path: str, cut: int, max_lines: int | None, chunk: _Chunk) -> bool:
+    """Count a small file the walk gave alone (its name met a rule) as :func:`count_run` does."""
+    if count_run(
+        path[:cut], [path[cut:]], 0, 1, max_lines, "", chunk.names, chunk.lines, chunk.sizes
+    ):
+        chunk.codes.append(OK)
+        return True
+    return False
+
+
+def _count_one(
+    path: str, settings: ReadSettings, stopped: bool, classifying: bool, docstrings: str
+) -> tuple[int, int, int, object]:
+    """A file to count by the general steps: ``(code, lines, size, extra or None)``."""
+    if stopped or _stop:
+        return CANCELLED, 0, 0, None
+    if classifying and (small := classify_small(path, settings.max_lines, docstrings)):  # type: ignore[arg-type]
+        # With languages, a small file classified here, without the general steps.
+        return OK, small[0], small[1], (None, None, small[2])
+    job = Job(0, path)
+    try:
+        result = count_file(job, settings, regular_only=True, max_size=MAX_SIZE, regular=True)
+    except (NotRegular, Stopped):
+        return HANDED_BACK, 0, 0, None
+    except expected_errors() as exc:
+        exc.__traceback__ = None
+        return FAILED, 0, 0, (exc, job.size, job_extras(job))
+    if isinstance(result, Skip):
+        return SKIPPED, 0, 0, result
+    extra = job_extras(job) if job.classified is not None or job.codec is not None else None
+    return OK, result, job.size, extra
 
 
 def main() -> None:
