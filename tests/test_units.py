@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import linetally
 from linetally import FileResult, Status
@@ -384,3 +386,36 @@ def test_the_counting_processes_cut_big_directories(tmp_path: Path) -> None:
     threads = linetally.count(linetally.walk([str(tmp_path)]), processes=0, languages=True)
     assert list(with_procs.results) == list(threads.results)
     assert with_procs.totals.files == 600
+
+
+@settings(max_examples=100)
+@given(
+    parts=st.lists(
+        st.one_of(
+            st.integers(0, 3).map(lambda k: [f"x{k}"]),  # a result of its own
+            st.lists(st.integers(0, 9), min_size=1, max_size=150),  # a chunk kept as columns
+        ),
+        max_size=8,
+    )
+)
+def test_recent_rows_from_columns_are_those_of_their_results(parts: list[list[object]]) -> None:
+    """The live view's last rows, built from chunks kept as columns only when a snapshot asks."""
+    import collections
+
+    from linetally._engine import _KEEP_ROWS, _recent_rows, _row
+    from linetally._model import Columns, counted_result
+
+    recent: collections.deque[FileResult | Columns] = collections.deque(maxlen=_KEEP_ROWS)
+    every: list[FileResult] = []
+    for n, part in enumerate(parts):
+        if isinstance(part[0], str):
+            result = counted_result(f"alone/{part[0]}", n, n + 1)
+            recent.append(result)
+            every.append(result)
+        else:
+            names = [f"f{i}" for i in range(len(part))]
+            columns = Columns(f"d{n}/", names, part, [2 * x for x in part])  # type: ignore[arg-type]
+            recent.append(columns)
+            every.extend(columns.results())
+    expected = tuple(_row(r) for r in reversed(every[-_KEEP_ROWS:]))
+    assert _recent_rows(recent) == expected

@@ -169,7 +169,8 @@ class Run:
         """Tie-breakers for the live rows of walked directories' files (after any index)."""
         self._next_placed = 0
         self._active: dict[int, Job] = {}
-        self._recent: collections.deque[FileResult] = collections.deque(maxlen=_KEEP_ROWS)
+        # The last results, or chunks of them kept as columns: rows built only for a snapshot.
+        self._recent: collections.deque[FileResult | Columns] = collections.deque(maxlen=_KEEP_ROWS)
         self._largest: list[tuple[int, int, FileResult]] = []
         self._out: asyncio.Queue[list[FileResult] | None] = asyncio.Queue()
         self._counts = dict.fromkeys(Status, 0)
@@ -214,7 +215,7 @@ class Run:
             totals=self.totals(),
             elapsed=end - self._started,
             active=active,
-            recent=tuple(_row(r) for r in reversed(self._recent)),
+            recent=_recent_rows(self._recent),
             largest=tuple(_row(r) for _, _, r in sorted(self._largest, reverse=True)),
             interrupted=self._interrupted,
             languages=tuple(sorted_totals(self._languages).items())[:_LANGUAGES],
@@ -513,7 +514,7 @@ class Run:
                         floor = self._keep_largest(counted_result(base + names[i], n, sizes[i]))
             if keep:
                 items.append(columns)
-            self._recent.extend(columns.results(max(0, len(names) - _KEEP_ROWS)))
+            self._recent.append(columns)
             counted = len(names)
             codes = b""  # nothing left for the loop below
         elif not extras and names and codes.count(OK) == len(codes):
@@ -858,6 +859,21 @@ def _with_codec(job: Job, result: FileResult) -> FileResult:
         return result
     size = job.decompressed if result.lines is not None else None
     return dataclasses.replace(result, codec=job.codec, decompressed_bytes=size)
+
+
+def _recent_rows(recent: collections.deque[FileResult | Columns]) -> tuple[Row, ...]:
+    """The rows of the last results, the last first (at most _KEEP_ROWS)."""
+    rows: list[Row] = []
+    for part in reversed(recent):
+        if isinstance(part, Columns):
+            base, names, lines, sizes = part.base, part.names, part.lines, part.sizes
+            for k in range(len(names) - 1, max(-1, len(names) - 1 - _KEEP_ROWS + len(rows)), -1):
+                rows.append(Row(base + names[k], lines[k], sizes[k], True, Status.OK))
+        else:
+            rows.append(_row(part))
+        if len(rows) >= _KEEP_ROWS:
+            break
+    return tuple(rows)
 
 
 def _row(result: FileResult) -> Row:
