@@ -238,18 +238,27 @@ class _Syntax:
             inner += b"\\\\" + escapable + rb"?+(?!\n)"
             # each alternative starts with its literal (``re`` skips the others at a glance);
             # the quote that opens a string is not escaped: no backslash before it
+            # (checked once for all its forms); a one-line string first, the usual one
             opens = x + b"(?<!\\\\" + x + b")"
+            single = b"a*+" + x + b"|(?:" + inner + b")*+" + x
             if c in doc:
                 closers[x * 3] = c * 3
-                alts.append(opens + x * 2 + b"a*+" + x * 3)
+                triple = b"a*+" + x * 3 + b"|(?:" + inner + b"|" + x + b"(?!" + x * 2 + b"))*+"
                 alts.append(
-                    opens + x * 2 + b"(?:" + inner + b"|" + x + b"(?!" + x * 2 + b"))*+" + x * 3
+                    opens
+                    + b"(?:(?!"
+                    + x * 2
+                    + b")(?:"
+                    + single
+                    + b")|"
+                    + x * 2
+                    + b"(?:"
+                    + triple
+                    + x * 3
+                    + b"))"
                 )
-                alts.append(opens + b"(?!" + x * 2 + b")a*+" + x)
-                alts.append(opens + b"(?!" + x * 2 + b")(?:" + inner + b")*+" + x)
             else:
-                alts.append(opens + b"a*+" + x)
-                alts.append(opens + b"(?:" + inner + b")*+" + x)
+                alts.append(opens + b"(?:" + single + b")")
             alts.append(x + rb"(?<=\\" + x + rb")(?<!\\\\" + x + b")")  # escaped: plain code
         # one step: plain code up to a quote, then the string (or escaped quote) it starts
         rx = re.compile(b"(?:" + run + b"(?:" + b"|".join(alts) + b"))*+" + run)
