@@ -17,15 +17,16 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ._counting import NUMPY_LATE, SNIFF_SIZE, LineCounter, detect_bom, looks_binary
+from ._counting import NUMPY_LATE, SNIFF_SIZE, LineCounter, count_lines, detect_bom, looks_binary
 from ._errors import BinaryFileError, TooManyLines
 from ._errors import UnicodeDecodeError as OffsetDecodeError
 
 if TYPE_CHECKING:
+    from ._classify import Counts
     from ._decompress import Decompressed
 
 __all__ = [
@@ -359,11 +360,24 @@ def classify_small(
     if small is None:
         return None
     data, lines = small
-    from ._languages import detect
-
-    language = detect(path, data[:SNIFF_SIZE])
+    language = _language_tools()[0](path, data)
     kept = [data] if language is not None else None
     return lines, len(data), _classify(kept, language, None, docstrings, lines)
+
+
+_tools: tuple[Callable[[str, bytes], str | None], Callable[..., Counts]] | None = None
+
+
+def _language_tools() -> tuple[Callable[[str, bytes], str | None], Callable[..., Counts]]:
+    """``(detect, classify_counted)``, imported on first use (the language table is big),
+    then kept: an import statement per file costs more than the lookup."""
+    global _tools
+    if _tools is None:
+        from ._classify import _classify_counted
+        from ._languages import detect
+
+        _tools = (detect, _classify_counted)
+    return _tools
 
 
 def _read_small(path: str, max_lines: int | None) -> tuple[bytes, int] | None:
@@ -540,9 +554,7 @@ def _count_chunks(
         if first:
             first = False
             if settings.languages:
-                from ._languages import detect
-
-                language = detect(_named(job), bytes(data[:SNIFF_SIZE]))
+                language = _language_tools()[0](_named(job), bytes(data[:SNIFF_SIZE]))
                 kept = [] if language is not None else None
             bom = detect_bom(data)
             if bom is None and looks_binary(data):
@@ -568,9 +580,7 @@ def _count_chunks(
     job.lines = lines
     if settings.languages:
         if first:  # an empty file still has a language
-            from ._languages import detect
-
-            language = detect(_named(job), b"")
+            language = _language_tools()[0](_named(job), b"")
             kept = [] if language is not None else None
         job.classified = _classify(kept, language, text_codec, settings.docstrings, lines)
     if settings.max_lines is not None and lines > settings.max_lines:
@@ -616,9 +626,7 @@ def _classify(
 ) -> Classified:
     if kept is None or language is None:
         return (None, None, None, None)
-    from ._classify import _classify_counted
-    from ._counting import count_lines
-
+    _classify_counted = _language_tools()[1]
     data = b"".join(kept)
     known: int | None = lines  # counted here already, in the same units
     if text_codec is not None and codecs.lookup(text_codec).name not in ("utf-8", "ascii"):
