@@ -135,6 +135,7 @@ def test_rows_rendered_during_the_run_are_the_rows_rendered_after() -> None:
             Columns("d/", ["a", 'q"uote', "ü"], [1, 2, 3], [4, 5, 6]),
             FileResult("x", Status.OK, 7, 8),
             Columns("e/", ["b"], [0], [0]),
+            Columns("f/", ["c.py", "d"], [3, 1], [9, 2], [("Python", 1, 1, 1), (None,) * 4]),
         ]
 
     for languages, decompress in [(False, False), (True, False), (False, True)]:
@@ -162,3 +163,40 @@ def test_rows_rendered_during_the_run_are_the_rows_rendered_after() -> None:
     for other in ({"sort": "lines"}, {"top": 3}, {"reverse": True}, {"format": "csv"}):
         fields = {"format": "json", "top": None, "sort": "none", "reverse": False, **other}
         assert json_renderer(argparse.Namespace(languages=False, **fields)) is None
+
+
+_classified = st.one_of(
+    st.just((None, None, None, None)),
+    st.tuples(
+        st.sampled_from(["Python", "C++", 'Q"uoted', "Ünï"]),
+        st.integers(0, 10**6),
+        st.integers(0, 10**6),
+        st.integers(0, 10**6),
+    ),
+)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.text(min_size=1, max_size=8), st.integers(0, 10**9), _classified),
+        min_size=1,
+        max_size=12,
+    ),
+    decompress=st.booleans(),
+)
+def test_classified_columns_are_written_as_their_results(
+    rows: list[tuple[str, int, tuple[object, ...]]], decompress: bool
+) -> None:
+    """Counted files kept as columns with their languages: the rows of their FileResults."""
+    from linetally._model import Columns, Results
+    from linetally._output import _json_blocks, json_text
+
+    names = [name for name, _, _ in rows]
+    lines = [n for _, n, _ in rows]
+    classified = [kind for _, _, kind in rows]
+    columns = Columns("top/d\\/", names, lines, [2 * n for n in lines], classified)  # type: ignore[arg-type]
+    results = columns.results()
+    assert [(r.language, r.code, r.comments, r.blanks) for r in results] == classified
+    for languages in (True, False):
+        want = ",\n  ".join(json_text(r, languages, decompress) for r in results)
+        assert "".join(_json_blocks(Results([columns]), languages, decompress)) == want

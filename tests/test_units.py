@@ -207,6 +207,49 @@ def test_a_completed_run_keeps_counted_files_as_columns_and_reports_the_same(
         assert dict(report.languages) == dict(listed.languages)
 
 
+def test_the_command_writes_the_same_languages_from_columns(
+    wide: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --languages, classified files kept as columns: the same output as threads give."""
+    import asyncio
+
+    from linetally import _engine
+    from linetally._model import Columns, Results
+
+    from .conftest import run_cli
+
+    tree = tmp_path / "code"
+    for a in range(40):
+        d = tree / f"p{a:02}"
+        d.mkdir(parents=True)
+        for i in range(30):
+            (d / f"m{i:02}.py").write_text('"""Doc."""\n\n# c\nx = 1\n' * (i % 4))
+        (d / "notes").write_text("no language\n")
+        (d / "Makefile").write_text("all:\n\t# c\n")
+    (tree / "p07" / "big.py").write_bytes(b"# c\nx = 1\n\n" * 30_000)
+    (tree / "p08" / "bin.py").write_bytes(b"\0\1")
+    for args in (
+        ["--languages", "--format", "json"],
+        ["--languages", "--format", "json", "-z"],
+        ["--languages", "--format", "csv"],
+        ["--by", "language", "--format", "json"],
+        ["--languages", "--files"],
+    ):
+        for root in (tree, wide):
+            procs = run_cli(*args, str(root))
+            threads = run_cli(*args, "--processes", "0", str(root))
+            assert procs == threads
+            assert procs.out
+    monkeypatch.setattr(_engine, "spares_ready", lambda: True)
+    run = linetally.Run(linetally.walk([str(tree)]), linetally.Options(processes=2, languages=True))
+    report = asyncio.run(run.complete())
+    assert isinstance(report.results, Results)
+    assert any(isinstance(p, Columns) and p.classified is not None for p in report.results.parts())
+    listed = linetally.count(linetally.walk([str(tree)]), processes=0, languages=True)
+    assert report.results == listed.results
+    assert dict(report.languages) == dict(listed.languages)
+
+
 def test_the_command_writes_the_same_json_from_columns(wide: Path) -> None:
     from .conftest import run_cli
 
@@ -419,3 +462,42 @@ def test_recent_rows_from_columns_are_those_of_their_results(parts: list[list[ob
             every.extend(columns.results())
     expected = tuple(_row(r) for r in reversed(every[-_KEEP_ROWS:]))
     assert _recent_rows(recent) == expected
+
+
+_entry_kinds = st.sampled_from(["ok", "classified", "codec", "subdir", "failed"])
+
+
+@settings(max_examples=300)
+@given(kinds=st.lists(_entry_kinds, max_size=40), languages=st.booleans())
+def test_chunks_are_cut_into_runs_of_columns_and_entries(kinds: list[str], languages: bool) -> None:
+    """A chunk's counted files in runs of columns; the rest one by one; nothing lost, in order."""
+    from linetally._engine import _MIN_RUN, _segments
+    from linetally._worker import FAILED, OK, SUBDIR
+
+    codes = bytes(SUBDIR if k == "subdir" else FAILED if k == "failed" else OK for k in kinds)
+    extras: dict[int, object] = {}
+    for i, kind in enumerate(kinds):
+        if kind == "classified":
+            extras[i] = (None, None, ("Python", i, 0, 0))
+        elif kind == "codec":
+            extras[i] = ("gzip", 10, None)
+        elif kind in ("subdir", "failed"):
+            extras[i] = object()
+    segments = _segments(codes, extras, languages)
+    covered = [i for start, end, _ in segments for i in range(start, end)]
+    assert covered == list(range(len(kinds)))
+    fits = "classified" if languages else "ok"
+    for start, end, run in segments:
+        if run is False:
+            continue
+        assert end - start >= _MIN_RUN or (start, end) == (0, len(kinds))
+        assert all(k == fits for k in kinds[start:end])
+        expected = [extras[i][2] for i in range(start, end)] if languages else None  # type: ignore[index]
+        assert run == expected
+    # No run of columns was left to go one by one.
+    for start, end, run in segments:
+        if run is False:
+            streak = 0
+            for k in kinds[start:end]:
+                streak = streak + 1 if k == fits else 0
+                assert streak < _MIN_RUN

@@ -25,7 +25,7 @@ import os
 import time
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from ._errors import (
     CANCELLED_AFTER_FAILURE,
@@ -34,6 +34,8 @@ from ._errors import (
     expected_errors,
 )
 from ._model import (
+    UNKNOWN_LANGUAGE,
+    Classified,
     Columns,
     FileResult,
     Report,
@@ -502,23 +504,13 @@ class Run:
         floor = largest[0][0] if len(largest) >= _KEEP_ROWS else -1
         status_ok = Status.OK
         counted = 0
-        if not extras and names and codes.count(OK) == len(codes) and not self._publish:
-            # The usual chunk, and nobody waits for results as they come: every
-            # entry a counted file with nothing but lines and a size, kept as is.
-            columns = Columns(base, names, lines, sizes)
-            if self._on_columns is not None:
-                self._on_columns(columns)
-            if max(lines) > floor:
-                for i, n in enumerate(lines):
-                    if n > floor:
-                        floor = self._keep_largest(counted_result(base + names[i], n, sizes[i]))
-            if keep:
-                items.append(columns)
-            self._recent.append(columns)
-            counted = len(names)
-            codes = b""  # nothing left for the loop below
+        segments: list[_Segment]
+        if not self._publish:
+            # Nobody waits for results as they come: runs of counted files with
+            # nothing else to tell are kept as they came, as columns.
+            segments = _segments(codes, extras, tally is not None)
         elif not extras and names and codes.count(OK) == len(codes):
-            # The same, with each file's result passed on.
+            # The usual chunk, with each file's result passed on.
             each = zip(names, lines, sizes, strict=True)
             results = [counted_result(base + name, n, size) for name, n, size in each]
             if max(lines) > floor:
@@ -526,67 +518,81 @@ class Run:
                     self._keep_largest(result)
             if keep:
                 items.extend(results)
-            codes = b""  # nothing left for the loop below
-        for i, code in enumerate(codes):
-            if code == OK:
-                n = lines[i]
-                extra = extras.get(i)
-                if extra is None:
-                    result = counted_result(base + names[i], n, sizes[i])
+            segments = []
+        else:
+            segments = [(0, len(codes), False)]
+        whole = len(codes)
+        for start, end, run in segments:
+            if run is not False:
+                columns = (
+                    Columns(base, names, lines, sizes, run)
+                    if end - start == whole
+                    else Columns(base, names[start:end], lines[start:end], sizes[start:end], run)
+                )
+                floor = self._keep_columns(columns, floor, items if keep else None)
+                counted += end - start
+                continue
+            for i in range(start, end):
+                code = codes[i]
+                if code == OK:
+                    n = lines[i]
+                    extra = extras.get(i)
+                    if extra is None:
+                        result = counted_result(base + names[i], n, sizes[i])
+                    else:
+                        assert isinstance(extra, tuple)
+                        result = _counted(base + names[i], n, sizes[i], extra)
+                        if tally is not None:
+                            tally.append(result)
+                    if n > floor:
+                        floor = self._keep_largest(result)
+                    results.append(result)
+                    if keep:
+                        items.append(result)
+                    continue
+                if code == SUBDIR:
+                    sub = extras[i]
+                    assert isinstance(sub, Unit)
+                    self._queue_unit(sub, self._place_tree(items))
+                    continue
+                if code == HANDED_BACK:
+                    self._found += 1
+                    self._next_placed = index = self._next_placed - 1
+                    if keep:
+                        self._placed[index] = (items, len(items))
+                        items.append(None)
+                    later.append((index, base + names[i]))
+                    continue
+                if code == ENTRY:
+                    entry = extras[i]
+                    assert isinstance(entry, Entry)
+                    if entry.error is not None:
+                        result = _failure(entry.path, entry.error, None)
+                    else:
+                        result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
+                elif code == SKIPPED:
+                    skip = extras[i]
+                    assert isinstance(skip, Skip)
+                    path = base + names[i]
+                    result = FileResult(path, Status.SKIPPED, None, skip.size, reason=skip.reason)
+                elif code == FAILED:
+                    failure = extras[i]
+                    assert isinstance(failure, tuple)
+                    exc, size = failure[0], failure[1]
+                    assert isinstance(exc, Exception)
+                    if isinstance(exc, TooManyLines):
+                        result = _failure(base + names[i], exc, exc.lines, size)
+                    else:
+                        result = _failure(base + names[i], exc, None)
+                    if self.options.on_error == "cancel":  # the worker cancels the rest already
+                        self._cancel(CANCELLED_AFTER_FAILURE)
                 else:
-                    assert isinstance(extra, tuple)
-                    result = _counted(base + names[i], n, sizes[i], extra)
-                    if tally is not None:
-                        tally.append(result)
-                if n > floor:
-                    floor = self._keep_largest(result)
+                    assert code == CANCELLED
+                    result = _cancelled(base + names[i], self._cancel_reason or "stopped")
                 results.append(result)
                 if keep:
                     items.append(result)
-                continue
-            if code == SUBDIR:
-                sub = extras[i]
-                assert isinstance(sub, Unit)
-                self._queue_unit(sub, self._place_tree(items))
-                continue
-            if code == HANDED_BACK:
-                self._found += 1
-                self._next_placed = index = self._next_placed - 1
-                if keep:
-                    self._placed[index] = (items, len(items))
-                    items.append(None)
-                later.append((index, base + names[i]))
-                continue
-            if code == ENTRY:
-                entry = extras[i]
-                assert isinstance(entry, Entry)
-                if entry.error is not None:
-                    result = _failure(entry.path, entry.error, None)
-                else:
-                    result = FileResult(entry.path, Status.SKIPPED, reason=entry.skip_reason)
-            elif code == SKIPPED:
-                skip = extras[i]
-                assert isinstance(skip, Skip)
-                path = base + names[i]
-                result = FileResult(path, Status.SKIPPED, None, skip.size, reason=skip.reason)
-            elif code == FAILED:
-                failure = extras[i]
-                assert isinstance(failure, tuple)
-                exc, size = failure[0], failure[1]
-                assert isinstance(exc, Exception)
-                if isinstance(exc, TooManyLines):
-                    result = _failure(base + names[i], exc, exc.lines, size)
-                else:
-                    result = _failure(base + names[i], exc, None)
-                if self.options.on_error == "cancel":  # the worker cancels the rest already
-                    self._cancel(CANCELLED_AFTER_FAILURE)
-            else:
-                assert code == CANCELLED
-                result = _cancelled(base + names[i], self._cancel_reason or "stopped")
-            results.append(result)
-            if keep:
-                items.append(result)
-            others.append((0, result))
+                others.append((0, result))
         # Counted files have their lines and sizes in the columns; the others hold zeros.
         counted += len(results) - len(others)
         self._counts[status_ok] += counted
@@ -600,6 +606,28 @@ class Run:
         if results:
             self._recent.extend(results[-_KEEP_ROWS:])
             self._out.put_nowait(results)
+
+    def _keep_columns(self, columns: Columns, floor: int, items: list[_Item] | None) -> int:
+        """Account for counted files kept as columns (in ``items``, when results are kept).
+
+        Returns the live view's new floor for its largest files.
+        """
+        if self._on_columns is not None:
+            self._on_columns(columns)
+        lines = columns.lines
+        if max(lines) > floor:
+            for i, n in enumerate(lines):
+                if n > floor:
+                    floor = self._keep_largest(columns.result(i))
+        if items is not None:
+            items.append(columns)
+        self._recent.append(columns)
+        if columns.classified is not None:
+            for (language, code, comments, blanks), n in zip(
+                columns.classified, lines, strict=True
+            ):
+                self._tally(language or UNKNOWN_LANGUAGE).add_counts(n, code, comments, blanks)
+        return floor
 
     def _tally(self, language: str) -> Tally:
         tally = self._languages.get(language)
@@ -834,6 +862,47 @@ def _read_batch(
             outcomes.append(exc)
             failed = stop_early
     return outcomes
+
+
+_Segment = tuple[int, int, "list[Classified] | Literal[False] | None"]
+"""Entries ``start`` to ``end`` of a chunk, and how to take them (see :func:`_segments`)."""
+
+_MIN_RUN = 4
+"""Fewer counted files in a row than this go one by one: a result each is as cheap."""
+
+
+def _segments(codes: bytes, extras: dict[int, object], languages: bool) -> list[_Segment]:
+    """A chunk's entries as runs ``(start, end, how)``, in order: ``how`` is False for
+    entries to take one by one, else the run is of counted files with nothing more to
+    tell than their counts, to keep as columns (None, or with ``languages`` their
+    classifications, and no codec)."""
+    if not languages and not extras and codes.count(OK) == len(codes):
+        return [(0, len(codes), None)] if codes else []  # the usual chunk, at once
+    segments: list[_Segment] = []
+    done = 0  # the entries before it are in segments
+    start = -1  # where the run of counted files being read started
+    run: list[Classified] = []
+    for i in range(len(codes) + 1):
+        if i < len(codes) and codes[i] == OK:
+            extra = extras.get(i)
+            if not languages and extra is None:
+                if start < 0:
+                    start = i
+                continue
+            if languages and type(extra) is tuple and extra[0] is None and extra[2] is not None:
+                if start < 0:
+                    start, run = i, []
+                run.append(extra[2])
+                continue
+        if start >= 0 and i - start >= _MIN_RUN:
+            if done < start:
+                segments.append((done, start, False))
+            segments.append((start, i, run if languages else None))
+            done = i
+        start = -1
+    if done < len(codes):
+        segments.append((done, len(codes), False))
+    return segments
 
 
 def _counted(path: str, lines: int, size: int, extras: Extras) -> FileResult:

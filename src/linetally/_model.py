@@ -103,37 +103,59 @@ decompressed_bytes)`` (all after ``size`` optional): a counted file's :class:`Fi
 with ``status`` OK and no error or reason, quicker than ``FileResult(...)``."""
 
 
+Classified = tuple[str | None, int | None, int | None, int | None]
+"""A classified file's ``(language, code, comments, blanks)``; all None for an unknown language."""
+
+
 class Columns:
     """Counted files of one directory, as columns: the results of a walked chunk.
 
     ``base`` joined to each of ``names`` is the file's path; ``lines`` and
-    ``sizes`` are its counts. Every one of them is ``ok`` with nothing else
-    known (no error, reason, language or codec). A run keeps these instead of
+    ``sizes`` are its counts; with ``classified`` (a run with languages), its
+    language and line kinds. Every one of them is ``ok`` with nothing else
+    known (no error, reason or codec). A run keeps these instead of
     one :class:`FileResult` per file when nobody asks for results as they
     come (see :meth:`Run.complete`); :meth:`results` builds them.
     ``rendered`` is free for a writer: its text of these rows, made while the
     run was still counting, with what it depends on (None until then).
     """
 
-    __slots__ = ("base", "lines", "names", "rendered", "sizes")
+    __slots__ = ("base", "classified", "lines", "names", "rendered", "sizes")
 
     def __init__(
-        self, base: str, names: Sequence[str], lines: Sequence[int], sizes: Sequence[int]
+        self,
+        base: str,
+        names: Sequence[str],
+        lines: Sequence[int],
+        sizes: Sequence[int],
+        classified: Sequence[Classified] | None = None,
     ) -> None:
         self.base = base
         self.names = names
         self.lines = lines
         self.sizes = sizes
+        self.classified = classified
         self.rendered: tuple[str, str] | None = None
 
     def __len__(self) -> int:
         return len(self.names)
 
+    def result(self, i: int) -> FileResult:
+        """The :class:`FileResult` of the ``i``-th file."""
+        kind = () if self.classified is None else self.classified[i]
+        return counted_result(self.base + self.names[i], self.lines[i], self.sizes[i], *kind)
+
     def results(self, start: int = 0) -> list[FileResult]:
         """The :class:`FileResult` of each file from ``start`` on."""
         base = self.base
         columns = zip(self.names[start:], self.lines[start:], self.sizes[start:], strict=True)
-        return [counted_result(base + name, n, size) for name, n, size in columns]
+        if self.classified is None:
+            return [counted_result(base + name, n, size) for name, n, size in columns]
+        kinds = self.classified[start:]
+        return [
+            counted_result(base + name, n, size, *kind)
+            for (name, n, size), kind in zip(columns, kinds, strict=True)
+        ]
 
 
 class Results(Sequence[FileResult]):
@@ -294,12 +316,18 @@ class Tally:
 
     def add(self, result: FileResult) -> None:
         """Add an ``ok`` file's counts, as :meth:`LanguageTotals.add` does."""
+        self.add_counts(result.lines or 0, result.code, result.comments, result.blanks)
+
+    def add_counts(
+        self, lines: int, code: int | None, comments: int | None, blanks: int | None
+    ) -> None:
+        """:meth:`add` for a file known by its counts."""
         self.files += 1
-        self.lines += result.lines or 0
-        if result.code is not None:
-            self.code = (self.code or 0) + result.code
-            self.comments = (self.comments or 0) + (result.comments or 0)
-            self.blanks = (self.blanks or 0) + (result.blanks or 0)
+        self.lines += lines
+        if code is not None:
+            self.code = (self.code or 0) + code
+            self.comments = (self.comments or 0) + (comments or 0)
+            self.blanks = (self.blanks or 0) + (blanks or 0)
 
     def totals(self) -> LanguageTotals:
         """The totals so far."""

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from ._errors import describe
 from ._model import (
+    Classified,
     Columns,
     FileResult,
     LanguageTotals,
@@ -323,7 +324,10 @@ def _json_blocks(rows: Sequence[FileResult], languages: bool, decompress: bool) 
                 yield ",\n  ".join(pending)
                 pending = []
             rendered = part.rendered
-            yield rendered[1] if rendered is not None and rendered[0] == tail else _rows(part, tail)
+            if rendered is not None and rendered[0] == tail:
+                yield rendered[1]
+            else:
+                yield _rows(part, languages, decompress)
             continue
         pending.append(json_text(part, languages, decompress))
         if len(pending) >= _JSON_ROWS:
@@ -343,16 +347,45 @@ def _columns_tail(languages: bool, decompress: bool) -> str:
     return tail + "}"
 
 
-def _rows(part: Columns, tail: str) -> str:
+def _rows(part: Columns, languages: bool, decompress: bool) -> str:
     """The JSON rows of counted files kept as columns, joined."""
     head = '{"path": ' + _quote(part.base)[:-1]
     each = zip(_quoted_names(part.names), part.lines, part.sizes, strict=True)
+    if not languages or part.classified is None:
+        tail = _columns_tail(languages, decompress)
+        return ",\n  ".join(
+            [
+                f'{head}{name}", "status": "ok", "lines": {n}, "bytes": {size}{tail}'
+                for name, n, size in each
+            ]
+        )
+    end = ', "codec": null, "decompressed_bytes": null}' if decompress else "}"
+    kinds = map(_kinds_text, part.classified)
     return ",\n  ".join(
         [
-            f'{head}{name}", "status": "ok", "lines": {n}, "bytes": {size}{tail}'
-            for name, n, size in each
+            f'{head}{name}", "status": "ok", "lines": {n}, "bytes": {size}, '
+            f'"error": null, "reason": null{kind}{end}'
+            for (name, n, size), kind in zip(each, kinds, strict=True)
         ]
     )
+
+
+def _kinds_text(classified: Classified) -> str:
+    """A classified file's language and line kinds as its JSON row has them."""
+    language, code, comments, blanks = classified
+    name = _LANGUAGE_TEXT.get(language)
+    if name is None:
+        name = _LANGUAGE_TEXT[language] = "null" if language is None else _quote(language)
+    if type(code) is int and type(comments) is int and type(blanks) is int:
+        return f', "language": {name}, "code": {code}, "comments": {comments}, "blanks": {blanks}'
+    return (
+        f', "language": {name}, "code": {_number(code)}, '
+        f'"comments": {_number(comments)}, "blanks": {_number(blanks)}'
+    )
+
+
+_LANGUAGE_TEXT: dict[str | None, str] = {}
+"""Language names as JSON text, escaped once each."""
 
 
 def json_renderer(args: argparse.Namespace) -> Callable[[Columns], None] | None:
@@ -363,10 +396,11 @@ def json_renderer(args: argparse.Namespace) -> Callable[[Columns], None] | None:
     """
     if args.format != "json" or not _in_input_order(args):
         return None
-    tail = _columns_tail(bool(args.languages), bool(getattr(args, "decompress", False)))
+    languages, decompress = bool(args.languages), bool(getattr(args, "decompress", False))
+    tail = _columns_tail(languages, decompress)
 
     def render(part: Columns) -> None:
-        part.rendered = (tail, _rows(part, tail))
+        part.rendered = (tail, _rows(part, languages, decompress))
 
     return render
 
