@@ -501,3 +501,39 @@ def test_chunks_are_cut_into_runs_of_columns_and_entries(kinds: list[str], langu
             for k in kinds[start:end]:
                 streak = streak + 1 if k == fits else 0
                 assert streak < _MIN_RUN
+
+
+def test_a_stop_is_seen_within_a_few_files_of_a_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop request (Ctrl-C, fail-fast) waits for a few files, not a directory's run of them."""
+    import io
+
+    from linetally import _worker
+    from linetally._reader import ReadSettings
+
+    for i in range(300):
+        (tmp_path / f"{i:03}.txt").write_text("a\n")
+    real = _worker.count_run
+    calls = 0
+
+    def count_then_stop(*args: object) -> int:
+        nonlocal calls
+        calls += 1
+        done = real(*args)  # type: ignore[arg-type]
+        monkeypatch.setattr(_worker, "_stop", True)  # as SIGTERM's handler does
+        return done
+
+    monkeypatch.setattr(_worker, "count_run", count_then_stop)
+    out = io.BytesIO()
+    unit = Unit(str(tmp_path), "", 0)
+    request = ("unit", unit, WalkSettings(ignore=False), False, False)
+    _worker._walk_and_count(request, ReadSettings(), {}, out)
+    out.seek(0)
+    codes = b""
+    while (got := _worker.read_frame(out)) is not None:
+        codes += got[1]  # type: ignore[index]
+    assert calls == 1
+    assert len(codes) == 300
+    assert 0 < codes.count(_worker.OK) <= _worker._RUN_FILES
+    assert codes.count(_worker.CANCELLED) == 300 - codes.count(_worker.OK)

@@ -117,6 +117,10 @@ _CLASSIFYING_FILES = 64
 """Both of the above when files are classified (``languages``): a file costs ten
 times more, and a process left with a big unit at the end would keep the other idle."""
 
+_RUN_FILES = 32
+"""Files counted in a row between two looks at the stop flag and the clock: a read can
+be slow (a cold disk, a network file system), and a stop must not wait for many."""
+
 _stop = False
 
 
@@ -219,7 +223,7 @@ def _walk_and_count(
             while i < len(batch):
                 if fast and not (stopped or _stop):
                     # The usual files: small ones counted in a row, in place.
-                    end = min(len(batch), i + _CHUNK_ENTRIES - len(chunk.names))
+                    end = min(len(batch), i + _RUN_FILES, i + _CHUNK_ENTRIES - len(chunk.names))
                     counted = count_run(
                         base, batch, i, end, max_lines, rel, chunk.names, chunk.lines, chunk.sizes
                     )
