@@ -287,3 +287,42 @@ def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> Non
     assert not _reader.plain_classifying(ReadSettings(languages=True, decompress=True))
     for changed in ({"languages": True}, {"decompress": True}, {"encoding": "utf-8"}):
         assert not _reader.plain(ReadSettings(**changed))  # type: ignore[arg-type]
+
+
+def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
+    """stringzilla (an optional extra) only speeds counting up: without it, the same counts."""
+    import json
+    import subprocess
+    import sys
+
+    stringzilla = pytest.importorskip("stringzilla")
+    assert _counting.count_bytes is stringzilla.count  # installed: used
+    samples = [b"", b"a", b"a\n", b"a\r\nb\rc\n\r", b"\r\r\n\n", b"x\n" * 5000 + b"\r", b"\0\n"]
+    paths = []
+    for i, data in enumerate(samples):
+        path = tmp_path / f"s{i}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    code = (
+        "import json, sys\n"
+        "sys.modules['stringzilla'] = None\n"
+        "from linetally import _counting, _reader\n"
+        "assert _counting.count_bytes is _counting._count_with_method\n"
+        "counter = _counting.LineCounter()\n"
+        "for p in sys.argv[1:]:\n"
+        "    counter.feed(bytearray(open(p, 'rb').read()))\n"
+        "print(json.dumps([[_counting.count_lines(open(p, 'rb').read()),"
+        " _reader.count_small(p, None)] for p in sys.argv[1:]] + [counter.lines]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *paths], capture_output=True, text=True, check=True
+    )
+    counter = LineCounter()
+    for data in samples:
+        counter.feed(bytearray(data))
+    here = [
+        [count_lines(d), _reader.count_small(p, None)] for d, p in zip(samples, paths, strict=True)
+    ]
+    expected = json.loads(json.dumps([*here, counter.lines]))  # tuples as JSON lists
+    assert json.loads(done.stdout) == expected
+    assert [row[0] for row in here] == [len(d.decode("latin-1").splitlines()) for d in samples]

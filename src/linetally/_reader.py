@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ._counting import NUMPY_LATE, SNIFF_SIZE, LineCounter, count_lines, detect_bom, looks_binary
+from ._counting import (
+    NUMPY_LATE,
+    SNIFF_SIZE,
+    LineCounter,
+    count_bytes,
+    count_lines,
+    detect_bom,
+    looks_binary,
+)
 from ._errors import BinaryFileError, TooManyLines
 from ._errors import UnicodeDecodeError as OffsetDecodeError
 
@@ -316,7 +324,7 @@ def count_run(
     :func:`count_file`. One loop for a directory's files, none of
     count_small's steps per file but its open, read and close.
     """
-    open_, read, close, flags = os.open, os.read, os.close, _SMALL_FLAGS
+    open_, read, close, flags, count = os.open, os.read, os.close, _SMALL_FLAGS, count_bytes
     for i in range(start, end):
         name = names[i]
         try:
@@ -332,9 +340,9 @@ def count_run(
         size = len(data)
         if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
             return i
-        n = data.count(b"\n")
+        n = count(data, b"\n")
         if b"\r" in data:
-            n += data.count(b"\r") - data.count(b"\r\n")
+            n += count(data, b"\r") - count(data, b"\r\n")
         if size and data[-1] != 10 and data[-1] != 13:
             n += 1
         if max_lines is not None and n > max_lines:
@@ -395,9 +403,9 @@ def _read_small(path: str, max_lines: int | None) -> tuple[bytes, int] | None:
     size = len(data)
     if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
         return None
-    lines = data.count(b"\n")
+    lines = count_bytes(data, b"\n")
     if b"\r" in data:
-        lines += data.count(b"\r") - data.count(b"\r\n")
+        lines += count_bytes(data, b"\r") - count_bytes(data, b"\r\n")
     if size and data[-1] != 10 and data[-1] != 13:
         lines += 1
     if max_lines is not None and lines > max_lines:
