@@ -490,8 +490,9 @@ class Run:
     ) -> None:
         """Turn a chunk of a walked directory's results into results, in walk order.
 
-        The counted files (most of them) are accounted for from the columns at
-        once; only the other entries go through :meth:`_account` one by one.
+        The counted files (most of them) are accounted for from the columns, a
+        run of them at once (see :func:`_segments`); only the other entries go
+        through :meth:`_account` one by one.
         """
         names, codes, lines, sizes, extras, _ = chunk
         keep = self.options.keep_results
