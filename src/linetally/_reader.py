@@ -297,12 +297,8 @@ def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
     ``max_lines``), and it gives the same answer as count_file for every file
     this one counts.
     """
-    names: list[str] = []
-    lines, sizes = array("q"), array("q")
-    base, name = os.path.split(path)
-    if name and count_run(os.path.join(base, ""), [name], 0, 1, max_lines, "", names, lines, sizes):
-        return (lines[0], sizes[0])
-    return None
+    small = _read_small(path, max_lines)
+    return None if small is None else (small[1], len(small[0]))
 
 
 def count_run(
@@ -315,14 +311,16 @@ def count_run(
     out_names: list[str],
     out_lines: array[int],
     out_sizes: array[int],
+    kept: list[bytes] | None = None,
 ) -> int:
     """Count the small files ``base + names[start:end]`` in a row, as :func:`count_small` would.
 
     Each one counted appends ``rel + name``, its lines and its size to the
-    three columns. Stops at the first file count_small would decline and
-    returns its index (``end`` when all were counted): that one goes to
-    :func:`count_file`. One loop for a directory's files, none of
-    count_small's steps per file but its open, read and close.
+    three columns (and its bytes to ``kept``, if given). Stops at the first
+    file count_small would decline and returns its index (``end`` when all
+    were counted): that one goes to :func:`count_file`. One loop for a
+    directory's files, none of count_small's steps per file but its open,
+    read and close.
     """
     open_, read, close, flags, count = os.open, os.read, os.close, _SMALL_FLAGS, count_bytes
     for i in range(start, end):
@@ -350,6 +348,8 @@ def count_run(
         out_names.append(rel + name)
         out_lines.append(n)
         out_sizes.append(size)
+        if kept is not None:
+            kept.append(data)
     return end
 
 
@@ -390,27 +390,15 @@ def _language_tools() -> tuple[Callable[[str, bytes], str | None], Callable[...,
 
 def _read_small(path: str, max_lines: int | None) -> tuple[bytes, int] | None:
     """A small regular file's bytes and lines (see :func:`count_small`), or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, _SMALL)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    size = len(data)
-    if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
-        return None
-    lines = count_bytes(data, b"\n")
-    if b"\r" in data:
-        lines += count_bytes(data, b"\r") - count_bytes(data, b"\r\n")
-    if size and data[-1] != 10 and data[-1] != 13:
-        lines += 1
-    if max_lines is not None and lines > max_lines:
-        return None
-    return data, lines
+    base, name = os.path.split(path)
+    names: list[str] = []
+    lines, sizes = array("q"), array("q")
+    kept: list[bytes] = []
+    if name and count_run(
+        os.path.join(base, ""), [name], 0, 1, max_lines, "", names, lines, sizes, kept
+    ):
+        return kept[0], lines[0]
+    return None
 
 
 _BOM_FIRST = frozenset(b"\x00\xfe\xff")
