@@ -157,25 +157,7 @@ def json_text(r: FileResult, languages: bool = False, decompress: bool = False) 
         f'"bytes": {size}, "error": null, "reason": null'
     )
     if languages:
-        language = r.language
-        code, comments, blanks = r.code, r.comments, r.blanks
-        if (
-            language is not None
-            and code is not None
-            and comments is not None
-            and blanks is not None
-        ):
-            # A classified file (the usual row): numbers and a name, nothing to look up.
-            text += (
-                f', "language": {_quote(language)}, "code": {int(code)}, '
-                f'"comments": {int(comments)}, "blanks": {int(blanks)}'
-            )
-        else:
-            text += (
-                f', "language": {"null" if language is None else _quote(language)}, '
-                f'"code": {_number(code)}, "comments": {_number(comments)}, '
-                f'"blanks": {_number(blanks)}'
-            )
+        text += _kinds_text((r.language, r.code, r.comments, r.blanks))
     if decompress:
         codec = "null" if r.codec is None else _quote(r.codec)
         text += f', "codec": {codec}, "decompressed_bytes": {_number(r.decompressed_bytes)}'
