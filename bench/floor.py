@@ -21,6 +21,18 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   (``pip install stringzilla``), the same with its ``count`` in one forked process per
   core (it holds the GIL) and 1 MiB buffers: a lighter import than numpy's.
 
+- CRLF: the same threads over ``big-crlf.txt``, counting a break at each ``\\n`` and
+  each ``\\r`` not followed by one with the fewest numpy passes found (two masks, the
+  lone CRs, their union: the kernel linetally uses; three other formulations were
+  slower); the extra seconds over the LF count are what CRLF costs any numpy counter;
+- zstd: the decompression alone, in one thread (``compression.zstd`` or its backport,
+  128 KiB at a time, nothing counted), next to ``zstdcat FILE | wc -l``, on the
+  ``bench/decompress.py`` corpus when it was built and ``zstdcat`` is on PATH;
+- the live view: ``linetally --no-progress`` on src with rich imported where the live
+  view imports it (once the counting processes are forked) and nothing drawn, next to
+  ``linetally --no-progress`` alone, round by round: what drawing with rich costs before
+  the first frame.
+
 No Python program that does more (rules, per-file results, output) can be faster than
 these, so a target below them cannot be met by linetally on this machine.
 """
@@ -29,6 +41,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -132,6 +146,85 @@ def big_mode(path: str, threads: int) -> None:
     print(sum(counts))
 
 
+def big_crlf_mode(path: str, threads: int) -> None:
+    """Count the breaks (LF, CR LF, lone CR) in ``path`` with numpy, one thread per range."""
+    import threading
+
+    import numpy as np
+
+    fd = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    bounds = [size * i // threads for i in range(threads + 1)]
+    counts = [0] * threads
+    step = 1 << 18
+
+    def count(i: int) -> None:
+        buf = bytearray(1 << 19)
+        a = np.frombuffer(buf, dtype=np.uint8)
+        lf, cr, brk = (np.empty(step, dtype=np.bool_) for _ in range(3))
+        pos, end, n = bounds[i], bounds[i + 1], 0
+        while pos < end:
+            k = os.preadv(fd, [memoryview(buf)[: min(len(buf), end - pos)]], pos)
+            if not k:
+                break
+            for s in range(0, k, step):
+                part = a[s : min(k, s + step)]
+                m = len(part)
+                np.equal(part, 10, out=lf[:m])
+                np.equal(part, 13, out=cr[:m])
+                inner = brk[: m - 1]
+                np.greater(cr[: m - 1], lf[1:m], out=inner)  # a CR not followed by a LF
+                np.logical_or(inner, lf[: m - 1], out=inner)
+                n += int(np.count_nonzero(inner)) + int(lf[m - 1])
+                # A CR ending a slice before a LF is no break: the file has only CR LF pairs.
+            pos += k
+        counts[i] = n
+
+    helpers = [threading.Thread(target=count, args=(i,)) for i in range(1, threads)]
+    for t in helpers:
+        t.start()
+    count(0)
+    for t in helpers:
+        t.join()
+    print(sum(counts))
+
+
+def zstd_mode(path: str) -> None:
+    """Decompress ``path`` (zstd) 128 KiB at a time in one thread, counting nothing."""
+    try:
+        from compression.zstd import ZstdDecompressor  # type: ignore[import-not-found]
+    except ImportError:
+        from backports.zstd import ZstdDecompressor
+
+    fd = os.open(path, os.O_RDONLY)
+    d = ZstdDecompressor()
+    total = 0
+    while True:
+        data = b""
+        if d.needs_input:
+            data = os.read(fd, 1 << 18)
+            if not data:
+                break
+        total += len(d.decompress(data, 1 << 17))
+        if d.eof:
+            break
+    print(total)
+
+
+_RICH_FIRST = """
+import sys
+sys.argv = ["linetally", *sys.argv[1:]]
+import linetally._cli as cli
+count = cli._count
+def with_rich(args):
+    cli._import_view()  # as the live view does, once the processes are forked
+    return count(args)
+cli._count = with_rich
+from linetally._stdio import console_main
+console_main()
+"""
+
+
 def big_sz_mode(path: str, procs: int) -> None:
     """Count ``\\n`` in ``path`` with stringzilla, one forked process per range (it holds
     the GIL, so threads would not help); print the count."""
@@ -180,12 +273,24 @@ def timed(argv: list[str], cwd: Path | None = None) -> float:
     return time.perf_counter() - start
 
 
+def _by_rounds(a: list[float], b: list[float]) -> str:
+    """``a`` ÷ ``b`` round by round: the median, and the quartiles."""
+    r = sorted(x / y for x, y in zip(a, b, strict=True))
+    q = statistics.quantiles(r, n=4) if len(r) > 1 else r * 3
+    return f"{statistics.median(r):.2f} (quartiles {q[0]:.2f}-{q[-1]:.2f})"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--procs", type=int, default=len(os.sched_getaffinity(0)))
     args = p.parse_args()
     py = sys.executable
+    here = str(Path(__file__).resolve())
+    # linetally from this checkout, its bytecode cached (as bench.py runs it).
+    src = str(HERE.parent / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     commands: dict[str, tuple[list[str], Path | None]] = {
         "python -c pass": ([py, "-c", "pass"], None),
         "python -c 'import asyncio'": ([py, "-c", "import asyncio"], None),
@@ -196,8 +301,11 @@ def main() -> int:
             None,
         ),
     }
+    commands[f"python floor big CRLF ({args.procs} threads)"] = (
+        [py, here, "--big-crlf", str(CORPUS / "big-crlf.txt"), str(args.procs)],
+        None,
+    )
     if _has("stringzilla"):
-        here = str(Path(__file__).resolve())
         commands[f"python floor big, stringzilla ({args.procs} processes)"] = (
             [py, here, "--big-sz", str(CORPUS / "big.txt"), str(args.procs)],
             None,
@@ -211,6 +319,20 @@ def main() -> int:
             [py, str(Path(__file__).resolve()), "--walk", str(CORPUS / name), str(args.procs)],
             None,
         )
+    lt = [py, "-m", "linetally", "--no-progress", "--format", "json", str(CORPUS / "src")]
+    commands["linetally --no-progress src"] = (lt, None)
+    commands["linetally --no-progress src, rich imported"] = (
+        [py, "-c", _RICH_FIRST, *lt[3:]],
+        None,
+    )
+    zst = CORPUS / "decompress" / "log-200mb.txt.zst"
+    zstd = zst.exists() and shutil.which("zstdcat") is not None
+    if zstd:
+        commands["zstdcat | wc -l"] = (
+            ["sh", "-c", f"zstdcat {shlex.quote(str(zst))} | wc -l"],
+            None,
+        )
+        commands["python floor zstd (decompress only)"] = ([py, here, "--zstd", str(zst)], None)
     times: dict[str, list[float]] = {k: [] for k in commands}
     for argv, cwd in commands.values():  # warm-up
         timed(argv, cwd)
@@ -232,6 +354,17 @@ def main() -> int:
     if _has("stringzilla"):
         sz_big = med[commands_key(med, "stringzilla")]
         print(f"- big: floor count with stringzilla ÷ wc -l = {sz_big / wc_big:.2f}")
+    lf, crlf = times[commands_key(med, "floor big (")], times[commands_key(med, "CRLF")]
+    extra = statistics.median(c - f for c, f in zip(crlf, lf, strict=True))
+    ratio = _by_rounds(crlf, lf)
+    print(f"- big-crlf: floor CRLF count ÷ floor LF count = {ratio}, {extra:.3f} s more")
+    plain, rich = times["linetally --no-progress src"], times[commands_key(med, "rich imported")]
+    print(
+        f"- src: linetally with rich imported, nothing drawn ÷ without = {_by_rounds(rich, plain)}"
+    )
+    if zstd:
+        dec, pipe = times[commands_key(med, "floor zstd")], times["zstdcat | wc -l"]
+        print(f"- zstd: decompression alone ÷ zstdcat | wc -l = {_by_rounds(dec, pipe)}")
     return 0
 
 
@@ -242,6 +375,12 @@ def commands_key(med: dict[str, float], word: str) -> str:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--big"]:
         big_mode(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--big-crlf"]:
+        big_crlf_mode(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--zstd"]:
+        zstd_mode(sys.argv[2])
         sys.exit(0)
     if sys.argv[1:2] == ["--big-sz"]:
         big_sz_mode(sys.argv[2], int(sys.argv[3]))
