@@ -19,12 +19,12 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   512 KiB buffer and ``np.count_nonzero(a == 10)`` over its range (no ``\\r``, no
   results), next to ``wc -l`` on the big file; and, when stringzilla is installed
   (``pip install stringzilla``), the same with its ``count`` in one forked process per
-  core (it holds the GIL) and 1 MiB buffers: a lighter import than numpy's.
-
+  core (it holds the GIL) and 1 MiB buffers: a lighter import than numpy's;
 - CRLF: the same threads over ``big-crlf.txt``, counting a break at each ``\\n`` and
   each ``\\r`` not followed by one with the fewest numpy passes found (two masks, the
-  lone CRs, their union: the kernel linetally uses; three other formulations were
-  slower); the extra seconds over the LF count are what CRLF costs any numpy counter;
+  lone CRs, their union: the kernel linetally uses; the other formulations tried, in
+  the README, were slower); the extra seconds over the LF count are what CRLF costs
+  a numpy counter;
 - zstd: the decompression alone, in one thread (``compression.zstd`` or its backport,
   128 KiB at a time, nothing counted), next to ``zstdcat FILE | wc -l``, on the
   ``bench/decompress.py`` corpus when it was built and ``zstdcat`` is on PATH;
