@@ -47,7 +47,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / ".corpus"
@@ -114,8 +116,9 @@ def walk_mode(root: str, procs: int) -> None:
     print(files, lines)
 
 
-def big_mode(path: str, threads: int) -> None:
-    """Count ``\\n`` in ``path`` with numpy, one thread per range; print the count."""
+def _numpy_ranges(path: str, threads: int, kernel: Callable[[], Callable[[Any], int]]) -> None:
+    """Count ``path`` in one range per thread, each ``preadv`` into one reused 512 KiB
+    buffer and counted by its own ``kernel()`` (numpy releases the GIL); print the sum."""
     import threading
 
     import numpy as np
@@ -128,12 +131,13 @@ def big_mode(path: str, threads: int) -> None:
     def count(i: int) -> None:
         buf = bytearray(1 << 19)
         a = np.frombuffer(buf, dtype=np.uint8)
+        counter = kernel()
         pos, end, n = bounds[i], bounds[i + 1], 0
         while pos < end:
             k = os.preadv(fd, [memoryview(buf)[: min(len(buf), end - pos)]], pos)
             if not k:
                 break
-            n += int(np.count_nonzero(a[:k] == 10))
+            n += counter(a[:k])
             pos += k
         counts[i] = n
 
@@ -144,49 +148,46 @@ def big_mode(path: str, threads: int) -> None:
     for t in helpers:
         t.join()
     print(sum(counts))
+
+
+def _lf_kernel() -> Callable[[Any], int]:
+    import numpy as np
+
+    return lambda a: int(np.count_nonzero(a == 10))
+
+
+def _crlf_kernel() -> Callable[[Any], int]:
+    """Breaks (LF, CR LF, lone CR) in 256 KiB slices, with the thread's own masks."""
+    import numpy as np
+
+    step = 1 << 18
+    lf, cr, brk = (np.empty(step, dtype=np.bool_) for _ in range(3))
+
+    def count(a: Any) -> int:
+        n = 0
+        for s in range(0, len(a), step):
+            part = a[s : s + step]
+            m = len(part)
+            np.equal(part, 10, out=lf[:m])
+            np.equal(part, 13, out=cr[:m])
+            inner = brk[: m - 1]
+            np.greater(cr[: m - 1], lf[1:m], out=inner)  # a CR not followed by a LF
+            np.logical_or(inner, lf[: m - 1], out=inner)
+            n += int(np.count_nonzero(inner)) + int(lf[m - 1])
+            # A CR ending a slice before a LF is no break: the file has only CR LF pairs.
+        return n
+
+    return count
+
+
+def big_mode(path: str, threads: int) -> None:
+    """Count ``\\n`` in ``path`` with numpy, one thread per range; print the count."""
+    _numpy_ranges(path, threads, _lf_kernel)
 
 
 def big_crlf_mode(path: str, threads: int) -> None:
     """Count the breaks (LF, CR LF, lone CR) in ``path`` with numpy, one thread per range."""
-    import threading
-
-    import numpy as np
-
-    fd = os.open(path, os.O_RDONLY)
-    size = os.fstat(fd).st_size
-    bounds = [size * i // threads for i in range(threads + 1)]
-    counts = [0] * threads
-    step = 1 << 18
-
-    def count(i: int) -> None:
-        buf = bytearray(1 << 19)
-        a = np.frombuffer(buf, dtype=np.uint8)
-        lf, cr, brk = (np.empty(step, dtype=np.bool_) for _ in range(3))
-        pos, end, n = bounds[i], bounds[i + 1], 0
-        while pos < end:
-            k = os.preadv(fd, [memoryview(buf)[: min(len(buf), end - pos)]], pos)
-            if not k:
-                break
-            for s in range(0, k, step):
-                part = a[s : min(k, s + step)]
-                m = len(part)
-                np.equal(part, 10, out=lf[:m])
-                np.equal(part, 13, out=cr[:m])
-                inner = brk[: m - 1]
-                np.greater(cr[: m - 1], lf[1:m], out=inner)  # a CR not followed by a LF
-                np.logical_or(inner, lf[: m - 1], out=inner)
-                n += int(np.count_nonzero(inner)) + int(lf[m - 1])
-                # A CR ending a slice before a LF is no break: the file has only CR LF pairs.
-            pos += k
-        counts[i] = n
-
-    helpers = [threading.Thread(target=count, args=(i,)) for i in range(1, threads)]
-    for t in helpers:
-        t.start()
-    count(0)
-    for t in helpers:
-        t.join()
-    print(sum(counts))
+    _numpy_ranges(path, threads, _crlf_kernel)
 
 
 def zstd_mode(path: str) -> None:
