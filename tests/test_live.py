@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -20,12 +21,19 @@ ROWS, COLS = 30, 110
 class Terminal:
     """linetally running in a pseudo-terminal, its output fed to a terminal emulator."""
 
-    def __init__(self, args: list[str], cwd: Path, command: str | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        command: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
-        env.pop("NO_COLOR", None)
+        base = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        base.pop("NO_COLOR", None)
+        env = {**base, **(env or {})}
         if command is None:
             self.child = pexpect.spawn(
                 sys.executable,
@@ -120,6 +128,40 @@ def test_overall_line_while_running(slow_files: Path) -> None:
     overall = next(line for line in screen if "/4 files" in line)
     assert "lines/s" in overall
     assert "lines ·" in overall
+
+
+def test_bars_are_coloured_unless_no_color(slow_files: Path) -> None:
+    for env, coloured in (({}, True), ({"NO_COLOR": "1"}, False)):
+        term = Terminal(["--delay", "0.01", "--format", "json", "."], slow_files, env=env)
+        term.until(lambda lines: len(bar_rows(lines)) > 0)
+        assert term.wait() == 0
+        assert (b"\x1b[36m" in term.raw) is coloured  # bars in flight: cyan
+        assert b"\x1b[1m" in term.raw  # the overall line's head: bold either way
+
+
+def test_a_dumb_terminal_gets_no_live_view(slow_files: Path) -> None:
+    term = Terminal(["--delay", "0.01", "--format", "json", "."], slow_files, env={"TERM": "dumb"})
+    assert term.wait() == 0
+    assert "□" not in term.raw.decode()
+    assert b"\x1b[" not in term.raw
+    assert json.loads(term.raw.decode())["totals"]["files"] == 4
+
+
+def test_the_live_view_does_not_import_rich(
+    slow_files: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """rich's import and rendering cost more than the rest of the view: a run draws without it."""
+    out = tmp_path_factory.mktemp("out") / "out.json"
+    command = (
+        f"{shlex.quote(sys.executable)} -X importtime -m linetally --delay 0.01 --format json "
+        f"{shlex.quote(str(slow_files))} > {shlex.quote(str(out))}"
+    )
+    term = Terminal([], slow_files, command=command)
+    term.until(lambda lines: len(bar_rows(lines)) > 0)
+    assert term.wait() == 0
+    imported = re.findall(rb"\|\s*(rich[\w.]*)\s*$", term.raw, re.MULTILINE)
+    assert b"linetally._render" in term.raw  # the import times are there...
+    assert imported == []  # ...and none of rich's
 
 
 def test_end_leaves_table_and_report_and_nothing_else(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from linetally._render import (
     failure_report_lines,
     human_bytes,
     human_count,
+    live_frame,
     live_view,
     results_lines,
     results_table,
@@ -319,6 +320,70 @@ def test_live_view_lines_fit_the_width(width: int) -> None:
     assert out[0].startswith("…")
     assert out[0].split()[0].endswith("end.py")
     assert out[2].endswith("cancelled")
+
+
+def every_style_snapshot() -> Snapshot:
+    """A snapshot whose view uses every style: in flight, done, failed, skipped, cancelled..."""
+    from linetally import LanguageTotals
+
+    return snapshot(
+        active=(Row("src/in_flight.py", 40, 400), Row("日本語.txt", 3, 30)),
+        recent=(
+            Row("done.py", 25, 250, True, Status.OK),
+            Row("bad.bin", 0, 0, True, Status.ERROR, "UnicodeDecodeError"),
+            Row("skipped.bin", 0, 0, True, Status.SKIPPED),
+            Row("late.txt", 2, 20, True, Status.CANCELLED),
+        ),
+        languages=(("Python", LanguageTotals(3, 1200, 900, 200, 100)),),
+        interrupted=True,
+    )
+
+
+@pytest.mark.parametrize("color_system", ["standard", "256", "truecolor"])
+@pytest.mark.parametrize("no_color", [False, True])
+@pytest.mark.parametrize("width", [30, 80, 200])
+def test_live_frame_is_what_rich_draws_of_the_live_view(
+    color_system: str, no_color: bool, width: int
+) -> None:
+    snap = every_style_snapshot()
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=True,
+        color_system=color_system,  # type: ignore[arg-type]
+        no_color=no_color,
+        legacy_windows=False,
+    )
+    console.print(live_view(snap, width=width, height=12))
+    drawn = console.file.getvalue()  # type: ignore[attr-defined]
+    frame = live_frame(snap, width=width, height=12, color=not no_color)
+    assert "\n".join(frame) + "\n" == drawn
+    assert len(frame) == 8  # six rows, the languages, the overall line
+    if width >= 80:  # room for bars
+        assert ("\x1b[36m" in drawn) is not no_color  # a bar in flight is cyan...
+    assert "\x1b[1m" in drawn  # ...and bold stays without colours
+
+
+def test_live_frame_styles_nothing_but_its_own_codes() -> None:
+    snap = snapshot(active=(Row(EVIL, 3, 1),), recent=(Row(EVIL + "x", 1, 1, True, Status.ERROR),))
+    for color in (True, False):
+        out = SGR.sub("", "\n".join(live_frame(snap, width=80, height=10, color=color)))
+        assert "\x1b" not in out
+        assert "\x07" not in out
+        assert "\r" not in out
+        assert "[bold red]" in out
+
+
+@given(st.text())
+def test_cell_len_is_rich_s(text: str) -> None:
+    assert _render.cell_len(text) == cell_len(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a.py", "□□□ 12", "…/x.py", " · ", "✓", "✗ failed", "日本", "é"]
+)
+def test_cell_len_is_rich_s_for_the_view_s_glyphs(text: str) -> None:
+    assert _render.cell_len(text) == cell_len(text)
 
 
 # -- hostile names everywhere -------------------------------------------------------

@@ -17,7 +17,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO
 
 from ._version import __version__
 
@@ -35,6 +35,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 _REFRESH = 1 / 20
+_HIDE_CURSOR = "\x1b[?25l"
+_SHOW_CURSOR = "\x1b[?25h"
 _AHEAD = 64
 """Entries the command walks ahead for its forked processes' first directories."""
 _EARLY_UNITS = 4
@@ -694,7 +696,14 @@ def _count(args: argparse.Namespace) -> int:
 
 
 def _live_wanted(args: argparse.Namespace) -> bool:
-    return not (args.no_progress or args.quiet) and sys.stderr.isatty()
+    # Where rich would not draw one either: a dumb terminal, or one said not to be.
+    term = os.environ.get("TERM", "").strip().lower()
+    return (
+        not (args.no_progress or args.quiet)
+        and sys.stderr.isatty()
+        and term not in ("dumb", "unknown")
+        and os.environ.get("TTY_COMPATIBLE") != "0"
+    )
 
 
 async def _drive(run: Run, args: argparse.Namespace) -> Report:
@@ -746,40 +755,45 @@ class _LiveView:
     """The live view on stderr, redrawn by a task of the event loop at most 20 times a second.
 
     The snapshot is taken on the event loop's thread, between two steps of the
-    run, so it is consistent; the reading threads and processes never wait for it.
-    rich is imported before the run starts (see _main): in a thread during the
-    run, its import would hold the GIL against the event loop.
+    run, so it is consistent; the reading threads and processes never wait for
+    it. Each frame is written at once over the last one, as rich's ``Live``
+    does: back up over the lines drawn before, erasing each; the cursor is
+    hidden meanwhile, and at the end the view is erased and the cursor shown,
+    leaving nothing behind. The frames are made by ``_render.live_frame``,
+    without rich, whose import and rendering cost a short run more than the
+    rest of the view.
     """
 
     def __init__(self, run: Run) -> None:
         import asyncio
 
         self._run = run
-        self._live: Any = None
+        self._drawn = 0
         self._task = asyncio.create_task(self._redraw())
 
     async def _redraw(self) -> None:
         import asyncio
 
-        from rich.console import Console
-        from rich.live import Live
+        from ._render import live_frame
 
-        from ._render import live_view
-
-        console = Console(file=sys.stderr, highlight=False)
-        self._live = Live(
-            console=console,
-            auto_refresh=False,
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
-        self._live.start()
+        color = not os.environ.get("NO_COLOR")
+        out = sys.stderr
+        out.write(_HIDE_CURSOR)
         while True:
-            size = console.size
-            view = live_view(self._run.snapshot(), width=size.width, height=max(3, size.height - 1))
-            self._live.update(view, refresh=True)
+            width, height = _terminal_size(out)
+            lines = live_frame(
+                self._run.snapshot(), width=width, height=max(3, height - 1), color=color
+            )
+            out.write(self._erase() + "\n".join(lines))
+            out.flush()
+            self._drawn = len(lines)
             await asyncio.sleep(_REFRESH)
+
+    def _erase(self) -> str:
+        """Back to the start of the frame drawn last, erasing its lines."""
+        if not self._drawn:
+            return ""
+        return "\r\x1b[2K" + "\x1b[1A\x1b[2K" * (self._drawn - 1)
 
     async def stop(self) -> None:
         import asyncio
@@ -787,17 +801,29 @@ class _LiveView:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        if self._live is not None:
-            self._live.stop()
+        with contextlib.suppress(OSError):  # the terminal is gone: nothing to erase
+            sys.stderr.write(self._erase() + _SHOW_CURSOR)
+            sys.stderr.flush()
+        self._drawn = 0
+
+
+def _terminal_size(stream: TextIO) -> tuple[int, int]:
+    """Columns and lines of the terminal behind ``stream`` (COLUMNS and LINES win, as in rich)."""
+    try:
+        width, height = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError):
+        width, height = 80, 25
+    columns, lines = os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")
+    return (
+        int(columns) if columns.isdigit() else width,
+        int(lines) if lines.isdigit() else height,
+    )
 
 
 def _import_view() -> None:
-    import rich.console
-    import rich.live
-
     from . import _render
 
-    del rich, _render
+    del _render
 
 
 def _restore_terminal() -> None:
