@@ -28,10 +28,10 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
 - zstd: the decompression alone, in one thread (``compression.zstd`` or its backport,
   128 KiB at a time, nothing counted), next to ``zstdcat FILE | wc -l``, on the
   ``bench/decompress.py`` corpus when it was built and ``zstdcat`` is on PATH;
-- the live view: ``linetally --no-progress`` on src with rich imported where the live
-  view imports it (once the counting processes are forked) and nothing drawn, next to
-  ``linetally --no-progress`` alone, round by round: what drawing with rich costs before
-  the first frame.
+- the live view: ``linetally --no-progress`` on src with rich's console and live display
+  imported where the live view starts (once the counting processes are forked) and
+  nothing drawn, next to ``linetally --no-progress`` alone, round by round: what drawing
+  with rich would cost before its first frame (why linetally's view draws without it).
 
 No Python program that does more (rules, per-file results, output) can be faster than
 these, so a target below them cannot be met by linetally on this machine.
@@ -218,7 +218,7 @@ sys.argv = ["linetally", *sys.argv[1:]]
 import linetally._cli as cli
 count = cli._count
 def with_rich(args):
-    cli._import_view()  # as the live view does, once the processes are forked
+    import rich.console, rich.live  # where the live view starts: the processes are forked
     return count(args)
 cli._count = with_rich
 from linetally._stdio import console_main
