@@ -139,6 +139,13 @@ def test_bars_are_coloured_unless_no_color(slow_files: Path) -> None:
         assert b"\x1b[1m" in term.raw  # the overall line's head: bold either way
 
 
+def test_a_terminal_of_one_line_shows_the_overall_line_only(slow_files: Path) -> None:
+    term = Terminal(["--delay", "0.01", "--format", "json", "."], slow_files, env={"LINES": "1"})
+    term.until(lambda lines: any("/4 files" in line for line in lines))
+    assert term.wait() == 0
+    assert "□" not in term.raw.decode()  # no row: it would scroll the line away
+
+
 def test_a_dumb_terminal_gets_no_live_view(slow_files: Path) -> None:
     term = Terminal(["--delay", "0.01", "--format", "json", "."], slow_files, env={"TERM": "dumb"})
     assert term.wait() == 0

@@ -784,6 +784,7 @@ class _LiveView:
             lines = live_frame(
                 self._run.snapshot(), width=width, height=max(3, height - 1), color=color
             )
+            del lines[: max(0, len(lines) - height)]  # a terminal of a line or two: the last
             out.write(self._erase() + "\n".join(lines))
             out.flush()
             self._drawn = len(lines)

@@ -2,7 +2,8 @@
 
 This is the only module of linetally that imports rich, and it is pure: every
 function maps data to something printable, and the caller (the CLI) owns the
-console, the live display and all I/O.
+console, the live display and all I/O. rich is imported only when a renderable
+is drawn: the live view's frames (:func:`live_frame`) are made without it.
 
 Every file name and every exception message goes through :func:`display_path`
 before it is shown, and never through rich's markup parser: a name is data,
