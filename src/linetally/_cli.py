@@ -587,11 +587,6 @@ def _main(args: argparse.Namespace) -> int:
 
     try:
         _prefork(args)
-        if _live_wanted(args):
-            # Once the counting processes are at work on their first directories
-            # (not before the fork: they would wait for it), and before the event
-            # loop: in a thread during the run it would hold the GIL against it.
-            _import_view()
         return _count(args)
     finally:
         release_spares()
@@ -819,12 +814,6 @@ def _terminal_size(stream: TextIO) -> tuple[int, int]:
         int(columns) if columns.isdigit() else width,
         int(lines) if lines.isdigit() else height,
     )
-
-
-def _import_view() -> None:
-    from . import _render
-
-    del _render
 
 
 def _restore_terminal() -> None:

@@ -75,16 +75,10 @@ _SGR: Final = {
 terminal (basic colours have these codes in all of its colour systems); a test
 holds them to rich's."""
 _SGR_NO_COLOR: Final = {
-    _S_HEAD: "1",
-    _S_BAR: "",
-    _S_BAR_DONE: "",
-    _S_FAIL: "1",
-    _S_FAIL_BAR: "",
-    _S_WARN: "",
-    _S_WARN_HEAD: "1",
-    _S_DIM: "2",
+    style: ";".join([p for p in code.split(";") if not p.startswith("3")])  # 30-37: colours
+    for style, code in _SGR.items()
 }
-"""The same without colours, as rich writes them when NO_COLOR is set."""
+"""The same without colours (bold and dim stay), as rich writes them when NO_COLOR is set."""
 
 _ONE_CELL: Final = frozenset(map(chr, range(0x20, 0x7F))) | frozenset(BAR + _ELLIPSIS + "·✓✗")
 """Characters one cell wide whatever the terminal: printable ASCII and this module's glyphs."""
