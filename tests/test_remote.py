@@ -410,6 +410,15 @@ def test_http_not_found_and_dropped_connection(http_root: str, dropping_http: st
     assert dropped.error.path == f"{dropping_http}/x.txt"  # type: ignore[attr-defined]
 
 
+def test_http_refused_connection_is_a_connection_error() -> None:
+    # aiohttp's ClientConnectorError is an OSError but not a ConnectionError
+    url = f"http://127.0.0.1:{_free_port()}/x.txt"
+    (result,) = linetally.count([url]).results
+    assert type(result.error) is ConnectionError
+    assert result.error.path == url  # type: ignore[attr-defined]
+    assert type(result.error.__cause__).__name__ == "ClientConnectorError"
+
+
 # -- sync filesystems -------------------------------------------------------------
 
 

@@ -144,7 +144,13 @@ class DaskPool:
 
     async def start(self) -> None:
         """Connect, check versions, size the flight window; raise ClusterError when unusable."""
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError(
+                "counting on a Dask cluster needs Dask distributed, which is not installed"
+                " (pip install 'linetally[dask]')"
+            ) from None
 
         self._client, self._owned = await _connect(self._scheduler, Client)
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import errno
 import inspect
 import json
@@ -104,7 +105,19 @@ def check_url(url: str) -> str | None:
 
 def _filesystem_class(protocol: str) -> type[Any]:
     """The fsspec class for ``protocol``; ValueError (with what to install) if there is none."""
-    import fsspec
+    try:
+        import fsspec
+    except ImportError:
+        extra = _EXTRAS.get(protocol)
+        if extra is None:
+            raise ValueError(
+                f"reading {protocol}:// URLs needs fsspec, which is not installed"
+                " (pip install fsspec, or one of linetally's extras: s3, gcs, http)"
+            ) from None
+        raise ValueError(
+            f"reading {protocol}:// URLs needs fsspec, which is not installed"
+            f" (pip install 'linetally[{extra}]')"
+        ) from None
 
     try:
         return fsspec.get_filesystem_class(protocol)  # type: ignore[no-any-return]
@@ -140,12 +153,15 @@ def _as_oserror(exc: Exception) -> OSError:
     OSError (ConnectionError for the network kind) so that the run keeps it as
     that object's result.
     """
-    names = " ".join(t.__name__ for t in type(exc).__mro__)
-    network = any(word in names for word in ("Connect", "Payload", "Disconnect"))
-    kind: type[OSError] = ConnectionError if network else OSError
+    kind: type[OSError] = ConnectionError if _network(exc) else OSError
     new = kind(errno.EIO, f"{type(exc).__name__}: {exc}")
     new.__cause__ = exc
     return new
+
+
+def _network(exc: Exception) -> bool:
+    names = " ".join(t.__name__ for t in type(exc).__mro__)
+    return any(word in names for word in ("Connect", "Payload", "Disconnect"))
 
 
 def _tidy(exc: Exception) -> Exception:
@@ -168,7 +184,29 @@ def _tidy(exc: Exception) -> Exception:
 
 
 def _storage_errors(exc: Exception) -> Exception:
-    return exc if isinstance(exc, EXPECTED) else _as_oserror(exc)
+    """``exc`` as an object's failure: as it is if the run expects it, else an OSError.
+
+    A client library's network error that is an OSError but not a
+    ConnectionError (aiohttp's ``ClientConnectorError`` for a refused
+    connection) becomes a ConnectionError too, as the README promises.
+    """
+    if isinstance(exc, EXPECTED) and not (
+        isinstance(exc, OSError) and not isinstance(exc, ConnectionError) and _network(exc)
+    ):
+        return exc
+    return _as_oserror(exc)
+
+
+@contextlib.contextmanager
+def _storage_call() -> Iterator[None]:
+    """Around a call into a storage library: its failures leave as :func:`_storage_errors`."""
+    try:
+        yield
+    except Exception as exc:
+        new = _storage_errors(exc)
+        if new is exc:
+            raise
+        raise new from exc
 
 
 # -- listing ----------------------------------------------------------------------
@@ -398,16 +436,13 @@ class Objects:
                 read, url, self._options, self._sync, job, self._settings
             )
         path = fs._strip_protocol(url)
-        try:
-            stream = await (
-                fs.open_async(path, "rb", size=0) if _is_http(fs) else fs.open_async(path, "rb")
-            )
-        except (NotImplementedError, ValueError):
-            stream = None
-        except EXPECTED:
-            raise
-        except Exception as exc:
-            raise _as_oserror(exc) from exc
+        with _storage_call():
+            try:
+                stream = await (
+                    fs.open_async(path, "rb", size=0) if _is_http(fs) else fs.open_async(path, "rb")
+                )
+            except (NotImplementedError, ValueError):
+                stream = None
         if stream is None:
             return await self._count_whole(fs, path, job)
         try:
@@ -417,12 +452,8 @@ class Objects:
 
     async def _count_whole(self, fs: Any, path: str, job: Job) -> int | Skip:
         """A filesystem without streamed reads: the object in one request."""
-        try:
+        with _storage_call():
             data = await fs._cat_file(path)
-        except EXPECTED:
-            raise
-        except Exception as exc:
-            raise _as_oserror(exc) from exc
         return await self._count_data(iter([data] if data else []), job, len(data), len(data))
 
     async def _count_stream(self, stream: Any, job: Job) -> int | Skip:
@@ -513,12 +544,8 @@ async def _fill(stream: Any, n: int, job: Job) -> bytes:
     got = 0
     while got < n:
         job.check()
-        try:
+        with _storage_call():
             data = await stream.read(n - got)
-        except EXPECTED:
-            raise
-        except Exception as exc:
-            raise _as_oserror(exc) from exc
         if not data:
             break
         parts.append(data)
@@ -573,7 +600,7 @@ def _read_sync(
     by fsspec, which caches them itself).
     """
     job.check()
-    try:
+    with _storage_call():
         protocol = _protocol(url)
         fs = made.get(protocol) if "::" not in url else None
         if fs is None:
@@ -583,21 +610,13 @@ def _read_sync(
         else:
             path = fs._strip_protocol(url)
         handle = fs.open(path, "rb")
-    except EXPECTED:
-        raise
-    except Exception as exc:
-        raise _as_oserror(exc) from exc
     with handle:
 
         def chunks() -> Iterator[bytes]:
             while True:
                 job.check()
-                try:
+                with _storage_call():  # zipfile.BadZipFile, tarfile.ReadError, ...
                     data = handle.read(CHUNK_SIZE)
-                except EXPECTED:
-                    raise
-                except Exception as exc:  # zipfile.BadZipFile, tarfile.ReadError, ...
-                    raise _as_oserror(exc) from exc
                 if not data:
                     return
                 yield data
