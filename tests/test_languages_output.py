@@ -221,6 +221,27 @@ def test_by_directory_and_extension(tree: Path) -> None:
     assert "languages" not in doc
 
 
+@pytest.mark.parametrize(
+    ("args", "cwd", "groups"),
+    [
+        ((), "tree", {"./pkg": [5, 17]}),
+        ((".",), "tree", {"./pkg": [5, 17]}),
+        (("..",), "pkg", {"../pkg": [5, 17]}),
+        (("../pkg",), "pkg", {"../pkg": [5, 17]}),
+        (("./pkg",), "tree", {"./pkg": [5, 17]}),
+    ],
+)
+def test_by_directory_depth_does_not_count_dot_folders(
+    tree: Path, args: tuple[str, ...], cwd: str, groups: dict[str, list[int]]
+) -> None:
+    # "." and ".." in front of the paths shown are not a level of the tree
+    where = tree if cwd == "tree" else tree / cwd
+    r = run_cli("--by", "directory:1", "--format", "json", *args, cwd=where)
+    assert r.code == 0, r.err
+    got = json.loads(r.out)["groups"]
+    assert {k: [v["files"], v["lines"]] for k, v in got.items()} == groups
+
+
 def test_by_language_implies_languages(tree: Path) -> None:
     r = run_cli("--by", "language", "--format", "json", "pkg", cwd=tree)
     doc = json.loads(r.out)

@@ -462,9 +462,12 @@ def _group_key(by: str) -> Callable[[FileResult], str]:
             return "."
         if n is not None:
             parts = parent.split(os.sep)
-            # A path given as absolute keeps its leading "/" in the group name.
-            keep = n + 1 if parts[0] == "" else n
-            parent = os.sep.join(parts[:keep]) or os.sep
+            # A leading "/" (an absolute path), "." or ".." stays in the group name
+            # but is not a level: "./src/pkg" at depth 1 is "./src".
+            lead = 1 if parts[0] == "" else 0
+            while lead < len(parts) and parts[lead] in (".", ".."):
+                lead += 1
+            parent = os.sep.join(parts[: lead + n]) or os.sep
         return parent
 
     return directory
