@@ -380,6 +380,27 @@ def test_truncated_and_corrupt_archives_fail_with_the_codecs_own_types(tmp_path:
     assert report.results[0].bytes is None
 
 
+@pytest.mark.usefixtures("gzip_decoder")
+def test_a_failure_made_from_a_bare_message_keeps_it_with_the_path_attached(
+    tmp_path: Path,
+) -> None:
+    # gzip.BadGzipFile("Not a gzipped file ...") is an OSError without errno or strerror:
+    # given a filename, its str() would read "[Errno None] None: 'path'"
+    path = tmp_path / "trailing-junk.gz"
+    path.write_bytes(compress("gzip", MIXED) + b"junk")
+    error = one(path, decompress=True).error
+    assert isinstance(error, OSError)
+    assert error.path == str(path)  # type: ignore[attr-defined]
+    assert "Errno None" not in str(error)
+    assert str(error).startswith(str(error.args[0]))
+    r = run_cli("-z", "--format", "json", "--no-progress", str(path))
+    assert r.code == 1
+    message = json.loads(r.out)["files"][0]["error"]["message"]
+    assert "None" not in message
+    assert message.endswith(" bytes decompressed)")
+    assert f"{path}: {message}" in r.err
+
+
 def test_missing_zstd_library_is_a_clear_error_naming_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -141,7 +141,12 @@ def attach_path(exc: BaseException, path: str) -> BaseException:
     ):
         exc.path = path  # type: ignore[attr-defined]
         exc.add_note(f"file: {path!r}")
-    if isinstance(exc, OSError) and exc.filename is None and not isinstance(exc, TimeoutError):
+    if (
+        isinstance(exc, OSError)
+        and exc.filename is None
+        and exc.strerror is not None  # not OSError("message"): its str() would lose it
+        and not isinstance(exc, TimeoutError)
+    ):
         exc.filename = path
     return exc
 
