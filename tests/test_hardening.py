@@ -148,6 +148,19 @@ def test_bad_numbers_are_usage_errors(tree: Path, args: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["--timeout", "inf"], "must be a finite number, more than 0 seconds: 'inf'"),
+        (["--timeout", "0"], "must be a finite number, more than 0 seconds: '0'"),
+        (["--delay", "inf"], "must be a finite number, 0 or more seconds: 'inf'"),
+    ],
+)
+def test_bad_seconds_say_what_is_wanted(tree: Path, args: list[str], why: str) -> None:
+    err = usage_error(run_cli(*args, "src", cwd=tree))
+    assert f"argument {args[0]}: {why}" in err
+
+
+@pytest.mark.parametrize(
     "options",
     [
         {"timeout": 0},

@@ -410,6 +410,17 @@ def test_http_not_found_and_dropped_connection(http_root: str, dropping_http: st
     assert dropped.error.path == f"{dropping_http}/x.txt"  # type: ignore[attr-defined]
 
 
+def test_http_not_found_reads_like_a_missing_local_file(http_root: str) -> None:
+    # fsspec's HTTP 404 is FileNotFoundError(url): only the name, shown beside it already
+    url = f"{http_root}/nope.txt"
+    (result,) = linetally.count([url]).results
+    assert isinstance(result.error, FileNotFoundError)
+    assert result.error.strerror == "No such file or directory"
+    r = run_cli("--no-progress", url)
+    assert r.code == 1
+    assert f"{url}: No such file or directory" in r.err
+
+
 def test_http_refused_connection_is_a_connection_error() -> None:
     # aiohttp's ClientConnectorError is an OSError but not a ConnectionError
     url = f"http://127.0.0.1:{_free_port()}/x.txt"

@@ -22,6 +22,7 @@ import contextlib
 import errno
 import inspect
 import json
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -174,8 +175,12 @@ def _tidy(exc: Exception) -> Exception:
         return exc
     code = errno.ENOENT if isinstance(exc, FileNotFoundError) else errno.EIO
     code = errno.EACCES if isinstance(exc, PermissionError) else code
+    message = str(exc.args[0])
+    if not message.split(maxsplit=1)[1:]:
+        # Only the name (fsspec's HTTP 404): the path is shown beside it already.
+        message = os.strerror(code)
     try:
-        new = type(exc)(code, str(exc.args[0]))
+        new = type(exc)(code, message)
     except Exception:
         return exc
     new.__cause__ = exc.__cause__ or exc
