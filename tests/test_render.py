@@ -645,6 +645,31 @@ def test_failure_report_verbose_lists_skipped_and_cancelled(tmp_path: Path) -> N
     ]
 
 
+def test_failure_report_names_types_as_a_reader_knows_them(tmp_path: Path) -> None:
+    import gzip
+    import zlib
+
+    results = [
+        fail("a.gz", zlib.error("Error -3 while decompressing data")),
+        fail("b.gz", gzip.BadGzipFile("Not a gzipped file (b'ju')")),
+        fail("c.bz2", OSError("Invalid data stream")),
+        not_found(tmp_path, "gone"),
+    ]
+    assert [line for line in failure_report_lines(results) if not line.startswith(" ")] == [
+        "1 file failed with BadGzipFile",
+        "1 file not found",
+        "1 file failed with OSError",
+        "1 file failed with zlib.error",  # not "with error"
+    ]
+    verbose = [line for line in failure_report_lines(results, verbose=True) if line[0] != " "]
+    assert verbose == [
+        "1 file failed with BadGzipFile (gzip.BadGzipFile)",
+        "1 file not found (FileNotFoundError)",
+        "1 file failed with OSError",  # not "with OSError (OSError)"
+        "1 file failed with zlib.error",
+    ]
+
+
 def test_failure_report_rendered_matches_lines_and_is_styled(tmp_path: Path) -> None:
     results = many_failures(tmp_path)
     plain = list(failure_report_lines(results, verbose=True))

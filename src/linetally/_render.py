@@ -734,7 +734,19 @@ def _heading(kind: type[BaseException] | None, errors: list[BaseException]) -> s
         return f"{_files(n)} could not be read: permission denied"
     if issubclass(kind, BinaryFileError):
         return _plural(n, "binary file", "binary files")
-    return f"{_files(n)} failed with {display_path(kind.__name__)}"
+    return f"{_files(n)} failed with {display_path(_type_name(kind))}"
+
+
+def _type_name(kind: type[BaseException], qualified: bool = False) -> str:
+    """A failure's type as a reader knows it: ``OSError``; ``zlib.error``, not ``error``.
+
+    ``qualified`` names the module of any type but the builtins and linetally's own.
+    """
+    name = kind.__qualname__
+    module = ".".join(part.lstrip("_") for part in kind.__module__.split("."))
+    if module == "builtins" or module.split(".")[0] == "linetally":
+        return name
+    return f"{module}.{name}" if qualified or name[:1].islower() else name
 
 
 def _failure_reason(result: FileResult, heading: str) -> str:
@@ -774,7 +786,9 @@ def _failures(results: Sequence[FileResult], verbose: bool) -> Iterator[_Line]:
         heading = _heading(kind, [r.error for r in members if r.error is not None])
         head: list[_Piece] = [(heading, _S_FAIL)]
         if verbose and kind is not None:
-            head.append((f" ({display_path(kind.__name__)})", _S_DIM))
+            full = display_path(_type_name(kind, qualified=True))
+            if not heading.endswith(f" {full}"):  # not said already
+                head.append((f" ({full})", _S_DIM))
         yield head
         for r in members:
             reason = _failure_reason(r, heading)
