@@ -147,6 +147,13 @@ def test_bad_numbers_are_usage_errors(tree: Path, args: list[str]) -> None:
     assert args[0] in err
 
 
+def test_the_library_refuses_docstrings_without_languages(tree: Path) -> None:
+    with pytest.raises(ValueError, match="applies only with languages=True"):
+        linetally.count([tree / "src" / "a.py"], docstrings="comment")
+    report = linetally.count([tree / "src" / "a.py"], docstrings="comment", languages=True)
+    assert report.totals.ok == 1
+
+
 @pytest.mark.parametrize(
     ("args", "why"),
     [

@@ -102,9 +102,7 @@ def _positive_seconds(text: str) -> float:
     """An argparse type: more than 0 seconds (finite), as the library's ``timeout``."""
     value = _number(text)
     if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(
-            f"must be a finite number, more than 0 seconds: {text!r}"
-        )
+        raise argparse.ArgumentTypeError(f"must be a finite number, more than 0 seconds: {text!r}")
     return value
 
 

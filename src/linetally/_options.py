@@ -79,6 +79,9 @@ class Options:
             raise ValueError(f"max_lines must be 0 or more, not {self.max_lines}")
         if self.docstrings not in ("code", "comment"):
             raise ValueError(f"docstrings must be 'code' or 'comment', not {self.docstrings!r}")
+        if self.docstrings == "comment" and not self.languages:
+            # as the command refuses --docstrings without --languages: never silently ignored
+            raise ValueError("docstrings='comment' applies only with languages=True")
         if not 0 <= self.delay < float("inf"):
             raise ValueError(f"delay must be 0 or more seconds, not {self.delay}")
         # LookupError now, not once per file; bytes-to-bytes codecs (rot13, base64) decode no text.
