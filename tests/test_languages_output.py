@@ -242,6 +242,17 @@ def test_by_directory_depth_does_not_count_dot_folders(
     assert {k: [v["files"], v["lines"]] for k, v in got.items()} == groups
 
 
+@pytest.mark.parametrize("by", ["language", "directory", "extension"])
+def test_top_groups_keep_the_total_of_every_file(tree: Path, by: str) -> None:
+    # as the file table's total row with --top counts every file, not the rows shown
+    whole = run_cli("--by", by, "pkg", cwd=tree)
+    top = run_cli("--by", by, "--top", "1", "pkg", cwd=tree)
+    assert whole.code == top.code == 0, whole.err + top.err
+    assert len(top.out.splitlines()) == 3  # header, one group, total
+    assert top.out.splitlines()[-1].split() == whole.out.splitlines()[-1].split()
+    assert top.out.splitlines()[-1].split()[1] == "5"
+
+
 def test_by_language_implies_languages(tree: Path) -> None:
     r = run_cli("--by", "language", "--format", "json", "pkg", cwd=tree)
     doc = json.loads(r.out)

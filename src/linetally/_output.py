@@ -500,8 +500,13 @@ def _write_groups(report: Report, args: argparse.Namespace, out: TextIO) -> None
         items.sort(key=lambda g: (g[1].lines, g[0]))
     if args.reverse:
         items.reverse()
+    total = None
     if args.top is not None and not args.files:
         items = sorted(items, key=lambda g: -g[1].lines)[: args.top]
+        # The total row is every group's, as the file table's is every file's.
+        total = LanguageTotals()
+        for t in groups.values():
+            total = total.add(t)
     shown = dict(items)
     members = None
     if args.files:
@@ -518,13 +523,18 @@ def _write_groups(report: Report, args: argparse.Namespace, out: TextIO) -> None
         console = Console(file=out, width=width, highlight=False)
         console.print(
             _render.groups_table(
-                shown, title=title, classified=classified, width=width, members=members
+                shown,
+                title=title,
+                classified=classified,
+                width=width,
+                members=members,
+                total=total,
             )
         )
         return
     # Not a terminal: a script may read it, so names are never cut.
     lines = _render.groups_lines(
-        shown, title=title, classified=classified, width=1 << 30, members=members
+        shown, title=title, classified=classified, width=1 << 30, members=members, total=total
     )
     table = _fallback(out)
     for line in lines:
