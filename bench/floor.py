@@ -63,8 +63,27 @@ except ImportError:
         return data.count(sub)
 
 
+def _classifier() -> Callable[[str, bytes], int]:
+    """linetally's language detection and classifier, as its counting processes call them."""
+    from linetally._classify import _classify_counted
+    from linetally._languages import detect
+
+    def classify(path: str, data: bytes) -> int:
+        language = detect(path, data)
+        if language is None:
+            return 0
+        return _classify_counted(data, language, "code", data.count(b"\n")).code
+
+    return classify
+
+
+_classify: Callable[[str, bytes], int] | None = None
+"""Set in "walk-classify" mode: each file read is also classified (code lines summed)."""
+
+
 def _count_tree(dirs: list[str]) -> tuple[int, int]:
     files = lines = 0
+    classify = _classify
     stack = list(dirs)
     while stack:
         d = stack.pop()
@@ -80,6 +99,8 @@ def _count_tree(dirs: list[str]) -> tuple[int, int]:
                     os.close(fd)
                     files += 1
                     lines += _count(data, b"\n")
+                    if classify is not None:
+                        classify(e.path, data)
     return files, lines
 
 
@@ -107,7 +128,10 @@ def walk_mode(root: str, procs: int) -> None:
             for e in it:
                 if e.is_file(follow_symlinks=False):
                     with open(e.path, "rb") as f:
-                        lines += _count(f.read(), b"\n")
+                        data = f.read()
+                    lines += _count(data, b"\n")
+                    if _classify is not None:
+                        _classify(e.path, data)
                     files += 1
     for r in reads:
         counted, n = os.read(r, 100).split()
@@ -262,6 +286,16 @@ def big_sz_mode(path: str, procs: int) -> None:
     print(total)
 
 
+def _tokei() -> list[str] | None:
+    """tokei's command, as bench.py runs it: ``tokei --no-ignore``, or ``pytokei``."""
+    for name, options in (("tokei", ["--no-ignore"]), ("pytokei", [])):
+        for where in (None, str(Path(sys.executable).parent)):
+            found = shutil.which(name, path=where)
+            if found is not None:
+                return [found, *options]
+    return None
+
+
 def _has(module: str) -> bool:
     import importlib.util
 
@@ -320,7 +354,16 @@ def main() -> int:
             [py, str(Path(__file__).resolve()), "--walk", str(CORPUS / name), str(args.procs)],
             None,
         )
-    lt = [py, "-m", "linetally", "--no-progress", "--format", "json", str(CORPUS / "src")]
+    src_tree = str(CORPUS / "src")
+    commands[f"python floor walk and classify src ({args.procs} processes)"] = (
+        [py, here, "--walk-classify", src_tree, str(args.procs)],
+        None,
+    )
+    lt = [py, "-m", "linetally", "--no-progress", "--format", "json", src_tree]
+    commands["linetally --languages --no-progress src"] = ([*lt[:3], "--languages", *lt[3:]], None)
+    tokei = _tokei()
+    if tokei is not None:
+        commands["tokei src"] = ([*tokei, src_tree], None)
     commands["linetally --no-progress src"] = (lt, None)
     commands["linetally --no-progress src, rich imported"] = (
         [py, "-c", _RICH_FIRST, *lt[3:]],
@@ -359,6 +402,13 @@ def main() -> int:
     extra = statistics.median(c - f for c, f in zip(crlf, lf, strict=True))
     ratio = _by_rounds(crlf, lf)
     print(f"- big-crlf: floor CRLF count ÷ floor LF count = {ratio}, {extra:.3f} s more")
+    floor_lang = times[commands_key(med, "walk and classify")]
+    lang = times["linetally --languages --no-progress src"]
+    print(f"- src: linetally --languages ÷ floor classify = {_by_rounds(lang, floor_lang)}")
+    if tokei is not None:
+        tokei_times = times["tokei src"]
+        print(f"- src: floor classify ÷ tokei = {_by_rounds(floor_lang, tokei_times)}")
+        print(f"- src: linetally --languages ÷ tokei = {_by_rounds(lang, tokei_times)}")
     plain, rich = times["linetally --no-progress src"], times[commands_key(med, "rich imported")]
     print(
         f"- src: linetally with rich imported, nothing drawn ÷ without = {_by_rounds(rich, plain)}"
@@ -387,6 +437,10 @@ if __name__ == "__main__":
         big_sz_mode(sys.argv[2], int(sys.argv[3]))
         sys.exit(0)
     if sys.argv[1:2] == ["--walk"]:
+        walk_mode(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--walk-classify"]:
+        _classify = _classifier()  # imported before the fork, as linetally does
         walk_mode(sys.argv[2], int(sys.argv[3]))
         sys.exit(0)
     sys.exit(main())
