@@ -14,6 +14,10 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   counting ``\\n`` with ``open``/``read``/``close`` and stringzilla's ``count`` when it
   is installed, else ``bytes.count`` (no ignore rules, no results, no errors handled),
   next to ``wc -l --files0-from`` on tiny and src;
+- the floor under ``--languages``: the same walk on src, each file also given to
+  linetally's language detection and classifier as its counting processes call them
+  (imported before the fork), next to tokei (``pytokei``) and ``linetally --languages``,
+  round by round;
 - the simplest Python that counts one big file on every core: this script in "big"
   mode, ``import numpy`` then one thread per core, each ``preadv`` into one reused
   512 KiB buffer and ``np.count_nonzero(a == 10)`` over its range (no ``\\r``, no
