@@ -67,27 +67,34 @@ except ImportError:
         return data.count(sub)
 
 
-def _classifier() -> Callable[[str, bytes], int]:
+def _classifier() -> Callable[[str, bytes, int], int]:
     """linetally's language detection and classifier, as its counting processes call them."""
     from linetally._classify import _classify_counted
     from linetally._languages import detect
 
-    def classify(path: str, data: bytes) -> int:
+    def classify(path: str, data: bytes, lines: int) -> int:
         language = detect(path, data)
         if language is None:
             return 0
-        return _classify_counted(data, language, "code", data.count(b"\n")).code
+        return _classify_counted(data, language, "code", lines).code
 
     return classify
 
 
-_classify: Callable[[str, bytes], int] | None = None
-"""Set in "walk-classify" mode: each file read is also classified (code lines summed)."""
+_classify: Callable[[str, bytes, int], int] | None = None
+"""Set in "walk-classify" mode: each file read is also classified."""
+
+
+def _count_data(path: str, data: bytes) -> int:
+    """A file's ``\n`` count (and, in "walk-classify" mode, its classification)."""
+    n = _count(data, b"\n")
+    if _classify is not None:
+        _classify(path, data, n)
+    return n
 
 
 def _count_tree(dirs: list[str]) -> tuple[int, int]:
     files = lines = 0
-    classify = _classify
     stack = list(dirs)
     while stack:
         d = stack.pop()
@@ -102,9 +109,7 @@ def _count_tree(dirs: list[str]) -> tuple[int, int]:
                         data += chunk
                     os.close(fd)
                     files += 1
-                    lines += _count(data, b"\n")
-                    if classify is not None:
-                        classify(e.path, data)
+                    lines += _count_data(e.path, data)
     return files, lines
 
 
@@ -132,10 +137,7 @@ def walk_mode(root: str, procs: int) -> None:
             for e in it:
                 if e.is_file(follow_symlinks=False):
                     with open(e.path, "rb") as f:
-                        data = f.read()
-                    lines += _count(data, b"\n")
-                    if _classify is not None:
-                        _classify(e.path, data)
+                        lines += _count_data(e.path, f.read())
                     files += 1
     for r in reads:
         counted, n = os.read(r, 100).split()

@@ -500,13 +500,12 @@ def _write_groups(report: Report, args: argparse.Namespace, out: TextIO) -> None
         items.sort(key=lambda g: (g[1].lines, g[0]))
     if args.reverse:
         items.reverse()
-    total = None
     if args.top is not None and not args.files:
         items = sorted(items, key=lambda g: -g[1].lines)[: args.top]
-        # The total row is every group's, as the file table's is every file's.
-        total = LanguageTotals()
-        for t in groups.values():
-            total = total.add(t)
+    # The total row is every group's (with --top too), as the file table's is every file's.
+    total = LanguageTotals()
+    for t in groups.values():
+        total = total.add(t)
     shown = dict(items)
     members = None
     if args.files:

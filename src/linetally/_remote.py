@@ -110,14 +110,13 @@ def _filesystem_class(protocol: str) -> type[Any]:
         import fsspec
     except ImportError:
         extra = _EXTRAS.get(protocol)
-        if extra is None:
-            raise ValueError(
-                f"reading {protocol}:// URLs needs fsspec, which is not installed"
-                " (pip install fsspec, or one of linetally's extras: s3, gcs, http)"
-            ) from None
+        hint = (
+            f"pip install 'linetally[{extra}]'"
+            if extra
+            else "pip install fsspec, or one of linetally's extras: s3, gcs, http"
+        )
         raise ValueError(
-            f"reading {protocol}:// URLs needs fsspec, which is not installed"
-            f" (pip install 'linetally[{extra}]')"
+            f"reading {protocol}:// URLs needs fsspec, which is not installed ({hint})"
         ) from None
 
     try:

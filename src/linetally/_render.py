@@ -846,7 +846,7 @@ def _group_table(
     title: str,
     classified: bool,
     width: int,
-    total: LanguageTotals | None = None,
+    total: LanguageTotals,
 ) -> Iterator[_Line]:
     numbers = ("files", "lines", "code", "comments", "blanks") if classified else ("files", "lines")
 
@@ -854,10 +854,6 @@ def _group_table(
         values = (t.files, t.lines, t.code, t.comments, t.blanks)[: len(numbers)]
         return ["" if v is None else human_count(v) for v in values]
 
-    if total is None:
-        total = LanguageTotals()
-        for _, t in groups:
-            total = total.add(t)
     rows = [(display_path(name), cells(t)) for name, t in groups]
     file_rows: dict[str, list[tuple[str, list[str]]]] = {}
     if members is not None:
@@ -911,14 +907,15 @@ def groups_table(
     title: str,
     classified: bool,
     width: int,
+    total: LanguageTotals,
     members: Callable[[str], Sequence[FileResult]] | None = None,
-    total: LanguageTotals | None = None,
 ) -> RenderableType:
     """Totals per group (language, directory or extension), like tokei's table.
 
     A row per group (files, lines, and with ``classified`` code, comments and
-    blanks), in the order given, then a total row: ``total``, or the sum of the
-    rows; ``members``, when given, lists each group's files under its row.
+    blanks), in the order given, then the ``total`` row (every file's, also when
+    the rows are only the top groups); ``members``, when given, lists each
+    group's files under its row.
     """
     items = list(groups.items())
     return _Lines(lambda w: _group_table(items, members, title, classified, w, total), width)
@@ -930,8 +927,8 @@ def groups_lines(
     title: str,
     classified: bool,
     width: int,
+    total: LanguageTotals,
     members: Callable[[str], Sequence[FileResult]] | None = None,
-    total: LanguageTotals | None = None,
 ) -> Iterator[str]:
     """The same as :func:`groups_table`, as plain strings without newlines."""
     items = list(groups.items())
