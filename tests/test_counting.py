@@ -263,6 +263,55 @@ def test_classify_small_agrees_with_count_file_or_declines(
     assert (job.size, job.classified) == (got[1], got[2])
 
 
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(
+        st.tuples(
+            st.one_of(any_small_file, _source_text),
+            st.sampled_from(["py", "rs", "md", "html", "unknownext"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    docstrings=st.sampled_from(["code", "comment"]),
+    max_lines=st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_classify_run_classifies_in_a_row_what_count_file_classifies(
+    tmp_path: Path, files: list[tuple[bytes, str]], docstrings: str, max_lines: int | None
+) -> None:
+    """A run of files counted and classified in one loop: count_file's answers with
+    languages, up to the first file count_small declines."""
+    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    run.mkdir()
+    names = [f"f{i}.{ext}" for i, (_, ext) in enumerate(files)]
+    for name, (data, _) in zip(names, files, strict=True):
+        (run / name).write_bytes(data)
+    got_names: list[str] = []
+    got_lines, got_sizes = array("q"), array("q")
+    got_kinds: list[_reader.Classified | None] = []
+    stop = _reader.classify_run(
+        f"{run}/",
+        names,
+        0,
+        len(names),
+        max_lines,
+        "sub/",
+        got_names,
+        got_lines,
+        got_sizes,
+        got_kinds,
+        docstrings,  # type: ignore[arg-type]
+    )
+    declined = [_reader.count_small(str(run / name), max_lines) is None for name in names]
+    assert stop == (declined.index(True) if True in declined else len(names))
+    assert got_names == [f"sub/{name}" for name in names[:stop]]
+    settings = ReadSettings(max_lines=max_lines, languages=True, docstrings=docstrings)  # type: ignore[arg-type]
+    for i, name in enumerate(names[:stop]):
+        job = Job(0, str(run / name))
+        assert count_file(job, settings, regular=True) == got_lines[i]
+        assert (job.size, job.classified) == (got_sizes[i], got_kinds[i])
+
+
 def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> None:
     cases = {
         "binary": b"a\x00b\n",

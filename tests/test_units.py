@@ -503,6 +503,73 @@ def test_chunks_are_cut_into_runs_of_columns_and_entries(kinds: list[str], langu
                 assert streak < _MIN_RUN
 
 
+@settings(max_examples=300)
+@given(kinds=st.lists(st.sampled_from(["column", "classified", "codec", "subdir"]), max_size=40))
+def test_classifications_in_the_kinds_column_make_runs_as_extras_do(kinds: list[str]) -> None:
+    """With languages, a file classified in a run (its kind in the chunk's column) and one
+    classified alone (in its extras) are kept as columns alike, in order."""
+    from linetally._engine import _MIN_RUN, _segments
+    from linetally._worker import OK, SUBDIR
+
+    codes = bytes(SUBDIR if k == "subdir" else OK for k in kinds)
+    extras: dict[int, object] = {}
+    column: list[tuple[str | None, int | None, int | None, int | None] | None] = []
+    for i, kind in enumerate(kinds):
+        column.append(("Rust", i, 1, 2) if kind == "column" else None)
+        if kind == "classified":
+            extras[i] = (None, None, ("Python", i, 0, 0))
+        elif kind == "codec":
+            extras[i] = ("gzip", 10, None)
+        elif kind == "subdir":
+            extras[i] = object()
+    segments = _segments(codes, extras, True, column)
+    covered = [i for start, end, _ in segments for i in range(start, end)]
+    assert covered == list(range(len(kinds)))
+    fits = ("column", "classified")
+    for start, end, run in segments:
+        if run is False:
+            streak = 0
+            for k in kinds[start:end]:
+                streak = streak + 1 if k in fits else 0
+                assert streak < _MIN_RUN
+            continue
+        assert end - start >= _MIN_RUN or (start, end) == (0, len(kinds))
+        assert all(k in fits for k in kinds[start:end])
+        expected = [column[i] or extras[i][2] for i in range(start, end)]  # type: ignore[index]
+        assert run == expected
+
+
+def test_a_classifying_walk_sends_its_files_kinds_as_a_column(tmp_path: Path) -> None:
+    """With languages, the small files of a walked directory come back classified in the
+    chunk's kinds column; a big one (counted by the general steps) in its extras."""
+    import io
+
+    from linetally import _worker
+    from linetally._reader import ReadSettings
+
+    (tmp_path / "a.py").write_text("# c\n\nx = 1\n")
+    (tmp_path / "b.rs").write_text("// c\nfn main() {}\n")
+    (tmp_path / "c.txt").write_text("plain\n")
+    (tmp_path / "d.py").write_text("x = 1\n" * 20000)
+    out = io.BytesIO()
+    request = ("unit", Unit(str(tmp_path), "", 0), WalkSettings(ignore=False), False, False)
+    _worker._walk_and_count(request, ReadSettings(languages=True), {}, out)
+    out.seek(0)
+    rows = {}
+    while (chunk := _worker.read_frame(out)) is not None:
+        names, codes, lines, _, extras, kinds, _ = chunk  # type: ignore[misc]
+        assert kinds is not None and len(kinds) == len(names)
+        for i, name in enumerate(names):
+            assert codes[i] == _worker.OK
+            rows[name] = (lines[i], kinds[i], extras.get(i))
+    assert rows == {
+        "a.py": (3, ("Python", 1, 1, 1), None),
+        "b.rs": (2, ("Rust", 1, 1, 0), None),
+        "c.txt": (1, ("Plain Text", 0, 1, 0), None),
+        "d.py": (20000, None, (None, None, ("Python", 20000, 0, 0))),
+    }
+
+
 def test_a_stop_is_seen_within_a_few_files_of_a_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

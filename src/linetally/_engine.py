@@ -494,7 +494,7 @@ class Run:
         run of them at once (see :func:`_segments`); only the other entries go
         through :meth:`_account` one by one.
         """
-        names, codes, lines, sizes, extras, _ = chunk
+        names, codes, lines, sizes, extras, kinds, _ = chunk
         keep = self.options.keep_results
         tally: list[FileResult] | None = [] if self.options.languages else None
         items = tree.items
@@ -509,11 +509,21 @@ class Run:
         if not self._publish:
             # Nobody waits for results as they come: runs of counted files with
             # nothing else to tell are kept as they came, as columns.
-            segments = _segments(codes, extras, tally is not None)
-        elif not extras and names and codes.count(OK) == len(codes):
+            segments = _segments(codes, extras, tally is not None, kinds)
+        elif not extras and names and codes.count(OK) == len(codes) and None not in (kinds or ()):
             # The usual chunk, with each file's result passed on.
             each = zip(names, lines, sizes, strict=True)
-            results = [counted_result(base + name, n, size) for name, n, size in each]
+            if kinds is None:
+                results = [counted_result(base + name, n, size) for name, n, size in each]
+            else:
+                results = [
+                    counted_result(base + name, n, size, *kind)
+                    for (name, n, size), kind in zip(
+                        each, cast("list[Classified]", kinds), strict=True
+                    )
+                ]
+                if tally is not None:
+                    tally += results
             if max(lines) > floor:
                 for result in results:
                     self._keep_largest(result)
@@ -538,7 +548,12 @@ class Run:
                 if code == OK:
                     n = lines[i]
                     extra = extras.get(i)
-                    if extra is None:
+                    kind = None if kinds is None or extra is not None else kinds[i]
+                    if kind is not None:
+                        result = counted_result(base + names[i], n, sizes[i], *kind)
+                        if tally is not None:
+                            tally.append(result)
+                    elif extra is None:
                         result = counted_result(base + names[i], n, sizes[i])
                     else:
                         assert isinstance(extra, tuple)
@@ -872,13 +887,24 @@ _MIN_RUN = 4
 """Fewer counted files in a row than this go one by one: a result each is as cheap."""
 
 
-def _segments(codes: bytes, extras: dict[int, object], languages: bool) -> list[_Segment]:
+def _segments(
+    codes: bytes,
+    extras: dict[int, object],
+    languages: bool,
+    kinds: list[Classified | None] | None = None,
+) -> list[_Segment]:
     """A chunk's entries as runs ``(start, end, how)``, in order: ``how`` is False for
     entries to take one by one, else the run is of counted files with nothing more to
     tell than their counts, to keep as columns (None, or with ``languages`` their
-    classifications, and no codec)."""
-    if not languages and not extras and codes.count(OK) == len(codes):
-        return [(0, len(codes), None)] if codes else []  # the usual chunk, at once
+    classifications, from ``kinds`` or their extras, and no codec)."""
+    if not extras and codes.count(OK) == len(codes):
+        # the usual chunk, at once
+        if not codes:
+            return []
+        if not languages:
+            return [(0, len(codes), None)]
+        if kinds is not None and None not in kinds:
+            return [(0, len(codes), kinds)]  # type: ignore[list-item]
     segments: list[_Segment] = []
     done = 0  # the entries before it are in segments
     start = -1  # where the run of counted files being read started
@@ -890,11 +916,18 @@ def _segments(codes: bytes, extras: dict[int, object], languages: bool) -> list[
                 if start < 0:
                     start = i
                 continue
-            if languages and type(extra) is tuple and extra[0] is None and extra[2] is not None:
-                if start < 0:
-                    start, run = i, []
-                run.append(extra[2])
-                continue
+            if languages:
+                if extra is None:
+                    kind = None if kinds is None else kinds[i]
+                elif type(extra) is tuple and extra[0] is None:
+                    kind = extra[2]
+                else:
+                    kind = None
+                if kind is not None:
+                    if start < 0:
+                        start, run = i, []
+                    run.append(kind)
+                    continue
         if start >= 0 and i - start >= _MIN_RUN:
             if done < start:
                 segments.append((done, start, False))

@@ -364,13 +364,47 @@ def classify_small(
     The same answer as :func:`count_file` with ``languages`` (and no decoding)
     for every file it answers for, without its general steps.
     """
-    small = _read_small(path, max_lines)
-    if small is None:
-        return None
-    data, lines = small
-    language = _language_tools()[0](path, data)
-    kept = [data] if language is not None else None
-    return lines, len(data), _classify(kept, language, None, docstrings, lines)
+    base, name = os.path.split(path)
+    names: list[str] = []
+    lines, sizes = array("q"), array("q")
+    kinds: list[Classified | None] = []
+    if name and classify_run(
+        os.path.join(base, ""), [name], 0, 1, max_lines, "", names, lines, sizes, kinds, docstrings
+    ):
+        kind = kinds[0]
+        assert kind is not None
+        return lines[0], sizes[0], kind
+    return None
+
+
+def classify_run(
+    base: str,
+    names: Sequence[str],
+    start: int,
+    end: int,
+    max_lines: int | None,
+    rel: str,
+    out_names: list[str],
+    out_lines: array[int],
+    out_sizes: array[int],
+    out_kinds: list[Classified | None],
+    docstrings: Literal["code", "comment"],
+) -> int:
+    """:func:`count_run` with ``languages``: each file counted is also classified.
+
+    Its language and line kinds go to ``out_kinds`` (as :func:`classify_small`
+    gives them); the rest is count_run's, stopping at the same file.
+    """
+    kept: list[bytes] = []
+    stop = count_run(base, names, start, end, max_lines, rel, out_names, out_lines, out_sizes, kept)
+    if kept:
+        detect = _language_tools()[0]
+        first = len(out_lines) - len(kept)
+        for i, data in enumerate(kept):
+            language = detect(base + names[start + i], data)
+            found = [data] if language is not None else None
+            out_kinds.append(_classify(found, language, None, docstrings, out_lines[first + i]))
+    return stop
 
 
 _tools: tuple[Callable[[str, bytes], str | None], Callable[..., Counts]] | None = None

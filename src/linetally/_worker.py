@@ -45,11 +45,13 @@ from typing import BinaryIO, NoReturn
 from ._counting import without_numpy
 from ._errors import expected_errors
 from ._reader import (
+    Classified,
     Job,
     NotRegular,
     ReadSettings,
     Skip,
     Stopped,
+    classify_run,
     classify_small,
     count_file,
     count_run,
@@ -100,8 +102,20 @@ ENTRY = ord("x")
 SUBDIR = ord("d")
 """A subdirectory: ``extras`` holds its Unit, to be walked in turn."""
 
-Chunk = tuple[list[str], bytes, "array[int]", "array[int]", dict[int, object], bool]
-"""``(names, codes, lines, sizes, extras, last)``; names are relative to the unit."""
+Chunk = tuple[
+    list[str],
+    bytes,
+    "array[int]",
+    "array[int]",
+    dict[int, object],
+    "list[Classified | None] | None",
+    bool,
+]
+"""``(names, codes, lines, sizes, extras, kinds, last)``; names are relative to the unit.
+
+``kinds`` (with ``languages``, else None) holds the language and line kinds of each
+file counted and classified in a run (see :func:`~linetally._reader.classify_run`),
+None for the other entries: the file's extras have them if it has any."""
 
 _CHUNK_ENTRIES = 1024
 _CHUNK_SECONDS = 0.05
@@ -161,10 +175,21 @@ def _on_stop(signum: int, frame: object) -> None:
 class _Chunk:
     """The columns of the chunk being filled (see :data:`Chunk`), and when to send it."""
 
-    __slots__ = ("codes", "extras", "lines", "names", "out", "sent", "sizes")
+    __slots__ = (
+        "classifying",
+        "codes",
+        "extras",
+        "kinds",
+        "lines",
+        "names",
+        "out",
+        "sent",
+        "sizes",
+    )
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, classifying: bool) -> None:
         self.out = out
+        self.classifying = classifying
         self._start()
 
     def _start(self) -> None:
@@ -173,6 +198,7 @@ class _Chunk:
         self.lines = array("q")
         self.sizes = array("q")
         self.extras: dict[int, object] = {}
+        self.kinds: list[Classified | None] | None = [] if self.classifying else None
         self.sent = time.monotonic()
 
     def add(
@@ -180,6 +206,8 @@ class _Chunk:
     ) -> None:
         if extra is not None:
             self.extras[len(self.names)] = extra
+        if self.kinds is not None:
+            self.kinds.append(None)
         self.names.append(name)
         self.codes.append(code)
         self.lines.append(lines)
@@ -192,7 +220,15 @@ class _Chunk:
             or len(self.names) >= _CHUNK_ENTRIES
             or time.monotonic() - self.sent >= _CHUNK_SECONDS
         ):
-            chunk = (self.names, bytes(self.codes), self.lines, self.sizes, self.extras, last)
+            chunk = (
+                self.names,
+                bytes(self.codes),
+                self.lines,
+                self.sizes,
+                self.extras,
+                self.kinds,
+                last,
+            )
             self.out.write(frame(chunk))
             self.out.flush()
             self._start()
@@ -208,9 +244,9 @@ def _walk_and_count(
     assert isinstance(unit, Unit)
     cut = len(os.path.join(unit.path, ""))
     stopped = bool(cancelled)
-    chunk = _Chunk(out)
     fast, max_lines = plain(settings), settings.max_lines
     classifying, docstrings = plain_classifying(settings), settings.docstrings
+    chunk = _Chunk(out, classifying)
     budget, most = (_CLASSIFYING_FILES,) * 2 if settings.languages else (_UNIT_FILES, _UNIT_CUT)
     items = walk_unit(unit, walk_settings, cache, budget, most, batches=True)  # type: ignore[arg-type]
     for item in items:
@@ -221,21 +257,46 @@ def _walk_and_count(
             rel = base[cut:]
             i = 0
             while i < len(batch):
-                if fast and not (stopped or _stop):
-                    # The usual files: small ones counted in a row, in place.
+                ran = False
+                if (fast or classifying) and not (stopped or _stop):
+                    # The usual files: small ones counted (and classified) in a row, in place.
                     end = min(len(batch), i + _RUN_FILES, i + _CHUNK_ENTRIES - len(chunk.names))
-                    counted = count_run(
-                        base, batch, i, end, max_lines, rel, chunk.names, chunk.lines, chunk.sizes
-                    )
+                    if chunk.kinds is not None:
+                        counted = classify_run(
+                            base,
+                            batch,
+                            i,
+                            end,
+                            max_lines,
+                            rel,
+                            chunk.names,
+                            chunk.lines,
+                            chunk.sizes,
+                            chunk.kinds,
+                            docstrings,
+                        )
+                    else:
+                        counted = count_run(
+                            base,
+                            batch,
+                            i,
+                            end,
+                            max_lines,
+                            rel,
+                            chunk.names,
+                            chunk.lines,
+                            chunk.sizes,
+                        )
                     chunk.codes += _OKS[: counted - i]
                     i = counted
                     chunk.send()
                     if i == end:
                         continue
-                # One that count_run declined: the general steps.
+                    ran = True
+                # One that the run declined: the general steps.
                 name = batch[i]
                 code, n, size, extra = _count_one(
-                    base + name, settings, stopped, classifying, docstrings
+                    base + name, settings, stopped, classifying and not ran, docstrings
                 )
                 stopped = stopped or (code == FAILED and bool(stop_early))
                 chunk.add(rel + name, code, n, size, extra)
