@@ -696,30 +696,36 @@ class _Run:
                 kinds += findall(data, pos - 1 if pos else 0, ls)
             elif not pos:
                 kinds.pop()  # the first line is not one the lexer consumed
-            le = data.index(b"\n", stop) + 1
             end = closers.get(text[stop : stop + 3])
             if (
                 end is not None
-                and text[stop - 1 : stop] != b"\\"
+                and (not stop or text[stop - 1] != 92)  # not after a backslash
                 and (lc is None or data.find(lc, ls, stop) < 0)
                 and (lc is not None or not any(data.find(c, ls, stop) >= 0 for c in lcs))
             ):
                 # A doc string opens in plain code (no line comment before it).
-                e = _close(data, stop + 3, end)
+                e = data.find(end, stop + 3)
+                if e >= 0 and data[e - 1] == 92:
+                    e = _close(data, stop + 3, end)  # a backslash before it: is it escaped?
+                elif e >= 0:
+                    e += len(end)
                 k = data.rfind(b"\n", stop, e) if e >= 0 else -1
                 if k >= 0:
                     # Its lines are code, the last one too unless it is a comment.
                     le = data.index(b"\n", e) + 1
-                    if not data[e:le].isspace():
-                        pos = self._line(k + 1, le, e, started=False)
-                    else:
-                        if data[k + 1 : le].lstrip(_WS).startswith(lcs):
+                    if le == e + 1 or data[e:le].isspace():
+                        if (lc is None or data.find(lc, k + 1, le) >= 0) and data[
+                            k + 1 : le
+                        ].lstrip(_WS).startswith(lcs):
                             out.comments += 1
-                        pos = le
+                        pos = le  # in plain code again, as it was before the doc string
+                        continue
+                    pos = self._line(k + 1, le, e, started=False)
                     while pos < n and (self.quote is not None or self.stack):
                         pos = self._inside(pos)
                     continue
-            elif data[ls:le].lstrip(_WS).startswith(lcs):
+            le = data.index(b"\n", stop) + 1
+            if data[ls:le].lstrip(_WS).startswith(lcs):
                 # A comment line: the lexer stopped at a quote inside it.
                 out.comments += 1
                 pos = le
