@@ -604,3 +604,27 @@ def test_a_stop_is_seen_within_a_few_files_of_a_directory(
     assert len(codes) == 300
     assert 0 < codes.count(_worker.OK) <= _worker._RUN_FILES
     assert codes.count(_worker.CANCELLED) == 300 - codes.count(_worker.OK)
+
+
+@settings(max_examples=200)
+@given(
+    language=st.sampled_from(["Python", None]),
+    counts=st.lists(
+        st.tuples(st.integers(0, 50), st.integers(0, 50), st.integers(0, 50)), min_size=1
+    ),
+)
+def test_a_tally_adds_a_run_of_one_language_as_file_by_file(
+    language: str | None, counts: list[tuple[int, int, int]]
+) -> None:
+    from linetally._model import Tally
+
+    kinds = [
+        (language, *c) if language else (None, None, None, None)  # type: ignore[misc]
+        for c in counts
+    ]
+    lines = [sum(c) for c in counts]
+    by_file, by_run = Tally(), Tally()
+    for (_, code, comments, blanks), n in zip(kinds, lines, strict=True):
+        by_file.add_counts(n, code, comments, blanks)
+    by_run.add_run(kinds, lines)  # type: ignore[arg-type]
+    assert by_run.totals() == by_file.totals()

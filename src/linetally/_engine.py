@@ -638,11 +638,14 @@ class Run:
         if items is not None:
             items.append(columns)
         self._recent.append(columns)
-        if columns.classified is not None:
-            for (language, code, comments, blanks), n in zip(
-                columns.classified, lines, strict=True
-            ):
-                self._tally(language or UNKNOWN_LANGUAGE).add_counts(n, code, comments, blanks)
+        classified = columns.classified
+        if classified:
+            languages = [kind[0] for kind in classified]
+            if languages.count(languages[0]) == len(languages):  # the usual: one language
+                self._tally(languages[0] or UNKNOWN_LANGUAGE).add_run(classified, lines)
+            else:
+                for (language, code, comments, blanks), n in zip(classified, lines, strict=True):
+                    self._tally(language or UNKNOWN_LANGUAGE).add_counts(n, code, comments, blanks)
         return floor
 
     def _tally(self, language: str) -> Tally:

@@ -329,6 +329,15 @@ class Tally:
             self.comments = (self.comments or 0) + (comments or 0)
             self.blanks = (self.blanks or 0) + (blanks or 0)
 
+    def add_run(self, classified: Sequence[Classified], lines: Sequence[int]) -> None:
+        """:meth:`add_counts` for each of a run of files, all in this tally's language."""
+        self.files += len(classified)
+        self.lines += sum(lines)
+        if classified[0][1] is not None:
+            self.code = (self.code or 0) + sum([k[1] or 0 for k in classified])
+            self.comments = (self.comments or 0) + sum([k[2] or 0 for k in classified])
+            self.blanks = (self.blanks or 0) + sum([k[3] or 0 for k in classified])
+
     def totals(self) -> LanguageTotals:
         """The totals so far."""
         return LanguageTotals(self.files, self.lines, self.code, self.comments, self.blanks)
