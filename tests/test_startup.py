@@ -82,3 +82,31 @@ def test_the_command_forks_before_it_imports_asyncio(tmp_path: Path) -> None:
         if line.startswith("import time:")
     ]
     assert order.index("linetally._fork") < order.index("asyncio")
+
+
+def test_a_local_run_does_not_load_shutil_for_argparse(tmp_path: Path) -> None:
+    """argparse would import shutil (and bz2, lzma) for the terminal's width at every
+    option added: the command tells it the width, and shutil is not loaded at all."""
+    (tmp_path / "a.txt").write_text("1\n")
+    names, out = _imports("--format", "json", ".", cwd=tmp_path)
+    assert json.loads(out)["totals"]["lines"] == 1
+    assert not {"shutil", "bz2", "lzma"} & names
+
+
+def _usage(columns: str) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "linetally", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": columns},
+    )
+    assert proc.returncode == 0
+    return proc.stdout.split("\n\n", 1)[0].splitlines()  # the usage block, wrapped by argparse
+
+
+def test_help_is_wrapped_to_the_columns_shutil_would_give() -> None:
+    narrow, wide = _usage("50"), _usage("200")
+    assert max(map(len, narrow)) <= 50
+    assert max(map(len, wide)) <= 200
+    assert len(wide) < len(narrow)

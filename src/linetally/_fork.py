@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import traceback
 
 from ._reader import ReadSettings
 from ._walk import Unit, WalkSettings
@@ -66,6 +65,8 @@ def prefork(n: int) -> None:
             except BrokenPipeError:
                 pass  # the parent is gone
             except BaseException:
+                import traceback
+
                 traceback.print_exc()
             finally:
                 os._exit(1)
