@@ -42,9 +42,6 @@ _WS = b" \t\n\x0b\x0c\r"
 _WS_CLASS = rb"[ \t\n\x0b\x0c\r]"
 _HWS = rb"[ \t\x0b\x0c\r]"
 _TEXT_AHEAD = rb"(?=[^\n]*[^ \t\n\x0b\x0c\r])"
-# _HWS*+, written so that a run of spaces (most indentation) is matched by a single-byte loop,
-# several times faster in ``re`` than a character class
-_IND = rb" *+" + _HWS + rb"*+"
 _BLANK = re.compile(rb"^" + _HWS + rb"*\n", re.M)
 _LINE_END = re.compile(rb"\n")
 
@@ -384,7 +381,21 @@ class _Syntax:
         if self.literate:
             body = _HWS + b"*+(?:(?=\n)|([^\n]))"
         elif not self.fortran:
-            body = _IND + b"(?:(?=\n)|(" + b"|".join([*lcs, *multi] or [b"(?!)"]) + b"))"
+            # The indentation: its run of spaces first (a single-byte loop, several times
+            # faster in ``re`` than a character class); then most lines (code) show a byte
+            # that neither more blanks nor a comment can start with, ruled out at one look.
+            firsts = {ord(c) for c in "\t\n\x0b\x0c\r"} | {c[0] for c in self.line_comments}
+            firsts |= {s[0] for s, _ in self.multi}
+            firsts |= {s[0] for s, _ in self.doc_quotes} if treat else set()
+            body = (
+                rb" *+(?="
+                + _class(firsts)
+                + b")"
+                + _HWS
+                + b"*+(?:(?=\n)|("
+                + b"|".join([*lcs, *multi] or [b"(?!)"])
+                + b"))"
+            )
         else:
             # Fortran: a line comment counts only from the first column, unless tokei looks
             # at the whole line (it has important syntax), which it trims first.
