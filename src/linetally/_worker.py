@@ -261,32 +261,21 @@ def _walk_and_count(
                 if (fast or classifying) and not (stopped or _stop):
                     # The usual files: small ones counted (and classified) in a row, in place.
                     end = min(len(batch), i + _RUN_FILES, i + _CHUNK_ENTRIES - len(chunk.names))
-                    if chunk.kinds is not None:
-                        counted = classify_run(
-                            base,
-                            batch,
-                            i,
-                            end,
-                            max_lines,
-                            rel,
-                            chunk.names,
-                            chunk.lines,
-                            chunk.sizes,
-                            chunk.kinds,
-                            docstrings,
-                        )
+                    run = (
+                        base,
+                        batch,
+                        i,
+                        end,
+                        max_lines,
+                        rel,
+                        chunk.names,
+                        chunk.lines,
+                        chunk.sizes,
+                    )
+                    if chunk.kinds is None:
+                        counted = count_run(*run)
                     else:
-                        counted = count_run(
-                            base,
-                            batch,
-                            i,
-                            end,
-                            max_lines,
-                            rel,
-                            chunk.names,
-                            chunk.lines,
-                            chunk.sizes,
-                        )
+                        counted = classify_run(*run, chunk.kinds, docstrings)
                     chunk.codes += _OKS[: counted - i]
                     i = counted
                     chunk.send()
