@@ -364,17 +364,11 @@ def classify_small(
     The same answer as :func:`count_file` with ``languages`` (and no decoding)
     for every file it answers for, without its general steps.
     """
-    base, name = os.path.split(path)
-    names: list[str] = []
-    lines, sizes = array("q"), array("q")
-    kinds: list[Classified | None] = []
-    if name and classify_run(
-        os.path.join(base, ""), [name], 0, 1, max_lines, "", names, lines, sizes, kinds, docstrings
-    ):
-        kind = kinds[0]
-        assert kind is not None
-        return lines[0], sizes[0], kind
-    return None
+    small = _read_small(path, max_lines)
+    if small is None:
+        return None
+    data, lines = small
+    return lines, len(data), _kind(path, data, lines, docstrings)
 
 
 def classify_run(
@@ -397,14 +391,17 @@ def classify_run(
     """
     kept: list[bytes] = []
     stop = count_run(base, names, start, end, max_lines, rel, out_names, out_lines, out_sizes, kept)
-    if kept:
-        detect = _language_tools()[0]
-        first = len(out_lines) - len(kept)
-        for i, data in enumerate(kept):
-            language = detect(base + names[start + i], data)
-            found = [data] if language is not None else None
-            out_kinds.append(_classify(found, language, None, docstrings, out_lines[first + i]))
+    first = len(out_lines) - len(kept)
+    for i, data in enumerate(kept):
+        out_kinds.append(_kind(base + names[start + i], data, out_lines[first + i], docstrings))
     return stop
+
+
+def _kind(path: str, data: bytes, lines: int, docstrings: Literal["code", "comment"]) -> Classified:
+    """The language and line kinds of a small file read whole (no decoding)."""
+    language = _language_tools()[0](path, data)
+    kept = [data] if language is not None else None
+    return _classify(kept, language, None, docstrings, lines)
 
 
 _tools: tuple[Callable[[str, bytes], str | None], Callable[..., Counts]] | None = None
