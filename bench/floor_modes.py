@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""The timed programs of ``floor.py``: the simplest counts, with nothing imported they do not use.
+
+``python bench/floor_modes.py MODE ARGS``, run by ``floor.py``. Only ``os`` and
+``sys`` are imported up front (and stringzilla, as linetally imports it, for the
+walks); each mode imports what it uses. Its start-up is therefore Python's own,
+as close to ``python -c pass`` as a program gets: a floor paying for
+imports it does not need (argparse, pathlib, subprocess: 20-30 ms) would be no
+floor.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+try:
+    from stringzilla import count as _count  # as linetally counts when it is installed
+except ImportError:
+
+    def _count(data: bytes, sub: bytes) -> int:
+        return data.count(sub)
+
+
+def _classifier() -> Callable[[str, bytes, int], int]:
+    """linetally's language detection and classifier, as its counting processes call them."""
+    from linetally._classify import _classify_counted
+    from linetally._languages import detect
+
+    def classify(path: str, data: bytes, lines: int) -> int:
+        language = detect(path, data)
+        if language is None:
+            return 0
+        return _classify_counted(data, language, "code", lines).code
+
+    return classify
+
+
+_classify: Callable[[str, bytes, int], int] | None = None
+"""Set in "walk-classify" mode: each file read is also classified."""
+
+
+def _count_data(path: str, data: bytes) -> int:
+    """A file's ``\n`` count (and, in "walk-classify" mode, its classification)."""
+    n = _count(data, b"\n")
+    if _classify is not None:
+        _classify(path, data, n)
+    return n
+
+
+_READ = 1 << 16
+
+
+def _count_tree(dirs: list[str]) -> tuple[int, int]:
+    files = lines = 0
+    stack = list(dirs)
+    while stack:
+        d = stack.pop()
+        with os.scandir(d) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    fd = os.open(e.path, os.O_RDONLY | os.O_CLOEXEC)
+                    # 64 KiB reads, as linetally reads a small file: a 1 MiB read
+                    # allocates 1 MiB for each file, which cost 1.6x this walk on src.
+                    data = os.read(fd, _READ)
+                    while chunk := os.read(fd, _READ):
+                        data += chunk
+                    os.close(fd)
+                    files += 1
+                    lines += _count_data(e.path, data)
+    return files, lines
+
+
+def walk_mode(root: str, procs: int) -> None:
+    """Fork ``procs`` processes over the folders two levels down; print files and lines."""
+    units: list[str] = []
+    top = [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    for d in top:
+        subs = [e.path for e in os.scandir(d) if e.is_dir(follow_symlinks=False)]
+        units.extend(subs if len(top) < 8 * procs else [d])
+    loose = [root] + ([] if len(top) >= 8 * procs else top)  # files not inside a unit
+    reads = []
+    for i in range(procs):
+        r, w = os.pipe()
+        if os.fork() == 0:
+            os.close(r)
+            files, lines = _count_tree(units[i::procs])
+            os.write(w, f"{files} {lines}".encode())
+            os._exit(0)
+        os.close(w)
+        reads.append(r)
+    files = lines = 0
+    for d in loose:  # the files directly in the root (and top folders when split deeper)
+        with os.scandir(d) as it:
+            for e in it:
+                if e.is_file(follow_symlinks=False):
+                    with open(e.path, "rb") as f:
+                        lines += _count_data(e.path, f.read())
+                    files += 1
+    for r in reads:
+        counted, n = os.read(r, 100).split()
+        files, lines = files + int(counted), lines + int(n)
+        os.wait()
+    print(files, lines)
+
+
+def _numpy_ranges(path: str, threads: int, kernel: Callable[[], Callable[[Any], int]]) -> None:
+    """Count ``path`` in one range per thread, each ``preadv`` into one reused 512 KiB
+    buffer and counted by its own ``kernel()`` (numpy releases the GIL); print the sum."""
+    import threading
+
+    import numpy as np
+
+    fd = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    bounds = [size * i // threads for i in range(threads + 1)]
+    counts = [0] * threads
+
+    def count(i: int) -> None:
+        buf = bytearray(1 << 19)
+        a = np.frombuffer(buf, dtype=np.uint8)
+        counter = kernel()
+        pos, end, n = bounds[i], bounds[i + 1], 0
+        while pos < end:
+            k = os.preadv(fd, [memoryview(buf)[: min(len(buf), end - pos)]], pos)
+            if not k:
+                break
+            n += counter(a[:k])
+            pos += k
+        counts[i] = n
+
+    helpers = [threading.Thread(target=count, args=(i,)) for i in range(1, threads)]
+    for t in helpers:
+        t.start()
+    count(0)
+    for t in helpers:
+        t.join()
+    print(sum(counts))
+
+
+def _lf_kernel() -> Callable[[Any], int]:
+    import numpy as np
+
+    return lambda a: int(np.count_nonzero(a == 10))
+
+
+def _crlf_kernel() -> Callable[[Any], int]:
+    """Breaks (LF, CR LF, lone CR) in 256 KiB slices, with the thread's own masks."""
+    import numpy as np
+
+    step = 1 << 18
+    lf, cr, brk = (np.empty(step, dtype=np.bool_) for _ in range(3))
+
+    def count(a: Any) -> int:
+        n = 0
+        for s in range(0, len(a), step):
+            part = a[s : s + step]
+            m = len(part)
+            np.equal(part, 10, out=lf[:m])
+            np.equal(part, 13, out=cr[:m])
+            inner = brk[: m - 1]
+            np.greater(cr[: m - 1], lf[1:m], out=inner)  # a CR not followed by a LF
+            np.logical_or(inner, lf[: m - 1], out=inner)
+            n += int(np.count_nonzero(inner)) + int(lf[m - 1])
+            # A CR ending a slice before a LF is no break: the file has only CR LF pairs.
+        return n
+
+    return count
+
+
+def big_mode(path: str, threads: int) -> None:
+    """Count ``\\n`` in ``path`` with numpy, one thread per range; print the count."""
+    _numpy_ranges(path, threads, _lf_kernel)
+
+
+def big_crlf_mode(path: str, threads: int) -> None:
+    """Count the breaks (LF, CR LF, lone CR) in ``path`` with numpy, one thread per range."""
+    _numpy_ranges(path, threads, _crlf_kernel)
+
+
+def zstd_mode(path: str) -> None:
+    """Decompress ``path`` (zstd) 128 KiB at a time in one thread, counting nothing."""
+    try:
+        from compression.zstd import ZstdDecompressor  # type: ignore[import-not-found]
+    except ImportError:
+        from backports.zstd import ZstdDecompressor
+
+    fd = os.open(path, os.O_RDONLY)
+    d = ZstdDecompressor()
+    total = 0
+    while True:
+        data = b""
+        if d.needs_input:
+            data = os.read(fd, 1 << 18)
+            if not data:
+                break
+        total += len(d.decompress(data, 1 << 17))
+        if d.eof:
+            break
+    print(total)
+
+
+def big_sz_mode(path: str, procs: int) -> None:
+    """Count ``\\n`` in ``path`` with stringzilla, one forked process per range (it holds
+    the GIL, so threads would not help); print the count."""
+    import stringzilla as sz
+
+    fd = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    bounds = [size * i // procs for i in range(procs + 1)]
+
+    def count(i: int) -> int:
+        buf = bytearray(1 << 20)
+        view = memoryview(buf)
+        pos, end, n = bounds[i], bounds[i + 1], 0
+        while pos < end:
+            k = os.preadv(fd, [view[: min(len(buf), end - pos)]], pos)
+            if not k:
+                break
+            n += sz.count(buf if k == len(buf) else bytes(view[:k]), "\n")
+            pos += k
+        return n
+
+    reads = []
+    for i in range(1, procs):
+        r, w = os.pipe()
+        if os.fork() == 0:
+            os.write(w, str(count(i)).encode())
+            os._exit(0)
+        os.close(w)
+        reads.append(r)
+    total = count(0)
+    for r in reads:
+        total += int(os.read(r, 100))
+        os.wait()
+    print(total)
+
+
+if __name__ == "__main__":
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "--walk-classify":
+        _classify = _classifier()  # imported before the fork, as linetally does
+        mode = "--walk"
+    if mode == "--zstd":
+        zstd_mode(args[0])
+    else:
+        modes = {"--big": big_mode, "--big-crlf": big_crlf_mode, "--big-sz": big_sz_mode}
+        modes.get(mode, walk_mode)(args[0], int(args[1]))
