@@ -15,6 +15,10 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   reads) and stringzilla's ``count`` when it is installed, else ``bytes.count`` (no
   ignore rules, no results, no errors handled), next to ``wc -l --files0-from`` on tiny
   and src;
+- the same walk on src, and the stringzilla count of the big file, with one thing
+  more: once the processes are forked, the main one imports asyncio and runs an event
+  loop (``--walk-asyncio``, ``--big-sz-asyncio``), the least that a command built on
+  asyncio, as linetally is, does while they count;
 - the floor under ``--languages``: the same walk on src, each file also given to
   linetally's language detection and classifier as its counting processes call them
   (imported before the fork), next to tokei (``pytokei``) and ``linetally --languages``,
@@ -134,6 +138,10 @@ def main() -> int:
             [py, modes, "--big-sz", str(CORPUS / "big.txt"), str(args.procs)],
             None,
         )
+        commands[SZ_ASYNCIO.format(args.procs)] = (
+            [py, modes, "--big-sz-asyncio", str(CORPUS / "big.txt"), str(args.procs)],
+            None,
+        )
     for name in ("tiny", "src"):
         commands[f"wc -l {name}"] = (
             ["wc", "-l", f"--files0-from={CORPUS / (name + '.files0')}"],
@@ -144,6 +152,10 @@ def main() -> int:
             None,
         )
     src_tree = str(CORPUS / "src")
+    commands[WALK_ASYNCIO.format(args.procs)] = (
+        [py, modes, "--walk-asyncio", src_tree, str(args.procs)],
+        None,
+    )
     commands[f"python floor walk and classify src ({args.procs} processes)"] = (
         [py, modes, "--walk-classify", src_tree, str(args.procs)],
         None,
@@ -181,12 +193,19 @@ def main() -> int:
     for name in ("tiny", "src"):
         walk = med[f"python floor walk {name} ({args.procs} processes)"]
         print(f"- {name}: floor walk ÷ wc -l = {walk / med[f'wc -l {name}']:.2f}")
+    with_asyncio = _by_rounds(times[WALK_ASYNCIO.format(args.procs)], times["wc -l src"])
+    print(f"- src: floor walk, then asyncio ÷ wc -l = {with_asyncio}")
     wc_big = med["wc -l big"]
     print(f"- big: `import numpy` ÷ wc -l = {med[commands_key(med, 'numpy')] / wc_big:.2f}")
     print(f"- big: floor count ÷ wc -l = {med[commands_key(med, 'floor big (')] / wc_big:.2f}")
     if _has("stringzilla"):
         sz_big = med[commands_key(med, "stringzilla")]
         print(f"- big: floor count with stringzilla ÷ wc -l = {sz_big / wc_big:.2f}")
+        sz_asyncio = times[SZ_ASYNCIO.format(args.procs)]
+        print(
+            "- big: floor count with stringzilla, then asyncio ÷ wc -l = "
+            f"{_by_rounds(sz_asyncio, times['wc -l big'])}"
+        )
     lf, crlf = times[commands_key(med, "floor big (")], times[commands_key(med, "CRLF")]
     extra = statistics.median(c - f for c, f in zip(crlf, lf, strict=True))
     ratio = _by_rounds(crlf, lf)
@@ -206,6 +225,10 @@ def main() -> int:
         dec, pipe = times[commands_key(med, "floor zstd")], times["zstdcat | wc -l"]
         print(f"- zstd: decompression alone ÷ zstdcat | wc -l = {_by_rounds(dec, pipe)}")
     return 0
+
+
+WALK_ASYNCIO = "python floor walk src, then asyncio ({} processes)"
+SZ_ASYNCIO = "python floor big, then asyncio, stringzilla ({} processes)"
 
 
 def commands_key(med: dict[str, float], word: str) -> str:

@@ -55,6 +55,18 @@ def _count_data(path: str, data: bytes) -> int:
 
 _READ = 1 << 16
 
+_with_asyncio = False
+"""Set by the modes ending in "-asyncio": see :func:`_asyncio_now`."""
+
+
+def _asyncio_now() -> None:
+    """With ``_with_asyncio``: import asyncio and run an event loop, once the processes
+    are forked, the least a command built on asyncio does while they count."""
+    if _with_asyncio:
+        import asyncio
+
+        asyncio.run(asyncio.sleep(0))
+
 
 def _count_tree(dirs: list[str]) -> tuple[int, int]:
     files = lines = 0
@@ -96,6 +108,7 @@ def walk_mode(root: str, procs: int) -> None:
             os._exit(0)
         os.close(w)
         reads.append(r)
+    _asyncio_now()
     files = lines = 0
     for d in loose:  # the files directly in the root (and top folders when split deeper)
         with os.scandir(d) as it:
@@ -236,6 +249,7 @@ def big_sz_mode(path: str, procs: int) -> None:
             os._exit(0)
         os.close(w)
         reads.append(r)
+    _asyncio_now()
     total = count(0)
     for r in reads:
         total += int(os.read(r, 100))
@@ -245,6 +259,9 @@ def big_sz_mode(path: str, procs: int) -> None:
 
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
+    if mode.endswith("-asyncio"):
+        _with_asyncio = True
+        mode = mode.removesuffix("-asyncio")
     if mode == "--walk-classify":
         _classify = _classifier()  # imported before the fork, as linetally does
         mode = "--walk"
