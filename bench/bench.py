@@ -1099,7 +1099,7 @@ def make_report(
         + ", commands interleaved; the checks' ratios are medians of the rounds' ratios "
         "(each round runs every command once, in turn)"
         + (
-            f"; the live view's check has {len(next(iter(live_pair.values())).samples)} rounds "
+            f"; the live view's check has {args.live_runs} rounds "
             "of its own after src's, the pair's order swapped every other round"
             if live_pair
             else ""

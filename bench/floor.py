@@ -64,6 +64,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / ".corpus"
 
+SZ = "python floor big, stringzilla ({} processes)"
+WALK_ASYNCIO = "python floor walk src, then asyncio ({} processes)"
+SZ_ASYNCIO = "python floor big, then asyncio, stringzilla ({} processes)"
+
 
 _RICH_FIRST = """
 import sys
@@ -134,7 +138,7 @@ def main() -> int:
         None,
     )
     if _has("stringzilla"):
-        commands[f"python floor big, stringzilla ({args.procs} processes)"] = (
+        commands[SZ.format(args.procs)] = (
             [py, modes, "--big-sz", str(CORPUS / "big.txt"), str(args.procs)],
             None,
         )
@@ -199,7 +203,7 @@ def main() -> int:
     print(f"- big: `import numpy` ÷ wc -l = {med[commands_key(med, 'numpy')] / wc_big:.2f}")
     print(f"- big: floor count ÷ wc -l = {med[commands_key(med, 'floor big (')] / wc_big:.2f}")
     if _has("stringzilla"):
-        sz_big = med[commands_key(med, "stringzilla")]
+        sz_big = med[SZ.format(args.procs)]
         print(f"- big: floor count with stringzilla ÷ wc -l = {sz_big / wc_big:.2f}")
         sz_asyncio = times[SZ_ASYNCIO.format(args.procs)]
         print(
@@ -225,10 +229,6 @@ def main() -> int:
         dec, pipe = times[commands_key(med, "floor zstd")], times["zstdcat | wc -l"]
         print(f"- zstd: decompression alone ÷ zstdcat | wc -l = {_by_rounds(dec, pipe)}")
     return 0
-
-
-WALK_ASYNCIO = "python floor walk src, then asyncio ({} processes)"
-SZ_ASYNCIO = "python floor big, then asyncio, stringzilla ({} processes)"
 
 
 def commands_key(med: dict[str, float], word: str) -> str:
