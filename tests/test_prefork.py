@@ -97,23 +97,6 @@ def test_spares_are_released_when_no_pool_takes_them() -> None:
     assert _release_and_check_reaped() == 2
 
 
-def test_rule_files_above(tmp_path: Path) -> None:
-    from linetally._walk import rule_files_above
-
-    deep = tmp_path / "a" / "b" / "c"
-    deep.mkdir(parents=True)
-    ancestors = [tmp_path, *tmp_path.parents]
-    outside = any(
-        os.path.lexists(a / name) for a in ancestors for name in (".git", ".gitignore", ".ignore")
-    )
-    assert rule_files_above(str(deep)) is outside
-    (tmp_path / "a" / ".gitignore").write_text("*.log\n")
-    assert rule_files_above(str(deep))
-    assert rule_files_above(str(tmp_path / "a"))
-    (deep / ".git").mkdir()
-    assert rule_files_above(str(deep))
-
-
 @pytest.mark.parametrize("closed", ["<&-", "2>&-"])
 def test_forked_processes_with_stdin_or_stderr_closed(tmp_path: Path, closed: str) -> None:
     # A pipe may then take descriptor 0 (or 2): the processes must still get theirs.

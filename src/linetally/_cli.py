@@ -633,12 +633,10 @@ def _prefork(args: argparse.Namespace) -> None:
         return
     # _fork brings the walk, the reader and the worker (not asyncio: the processes
     # start before this process imports it); what the processes would otherwise
-    # each import on their own is imported here.
+    # each import on their own is imported here. (Not pathspec: _gitignore reads
+    # the usual ignore lines itself, and leaves it to the rare line that needs it.)
     from ._fork import prefork
-    from ._walk import rule_files_above
 
-    if args.glob or (not args.no_ignore and any(map(rule_files_above, local_dirs))):
-        import pathspec  # noqa: F401
     if args.options.languages:
         from . import _classify, _languages  # noqa: F401
 

@@ -7,8 +7,8 @@ and ``-g``-style globs. What it decides not to count but the user should hear ab
 (symlinks it does not follow, FIFOs and devices, directories it cannot list) comes out
 as an Entry too, so nothing disappears silently.
 
-Ignore-file patterns are compiled by pathspec and matched per entry, the way git and
-ripgrep do: a pattern matches a path itself, and the contents of an ignored directory
+Ignore-file lines are compiled to pathspec's regexes (see _gitignore) and matched per
+entry, the way git and ripgrep do: a pattern matches a path itself, and the contents of an ignored directory
 are excluded simply because the directory is never entered. (pathspec on its own
 would also match ``build/x`` against ``build/``; that would wrongly empty a directory
 the user names explicitly, such as ``linetally build/``.)
@@ -24,12 +24,10 @@ from array import array
 from collections.abc import Container, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 
+from ._gitignore import Rule, compile_glob, compile_lines
 from ._urls import is_url
-
-if TYPE_CHECKING:
-    from pathspec import RegexPattern
 
 __all__ = ["Entry", "Unit", "Walk", "WalkSettings", "walk", "walk_unit"]
 
@@ -333,16 +331,13 @@ class _Patterns:
         "_path_rules",
     )
 
-    def __init__(self, patterns: Iterable[RegexPattern]) -> None:
+    def __init__(self, rules: Iterable[Rule]) -> None:
         compiled: list[tuple[re.Pattern[str], int | None, bool, bool]] = []
-        for pattern in patterns:
-            regex, include, text = pattern.regex, pattern.include, pattern.pattern
-            if regex is None or include is None or not isinstance(regex.pattern, str):
-                continue
-            body = (text[1:] if text.startswith("!") else text) if isinstance(text, str) else ""
+        for regex, include, text in rules:
+            body = text[1:] if text.startswith("!") else text
             body = body.rstrip(" ").removesuffix("/")
             on_name = bool(body) and "/" not in body and regex.pattern.startswith(_ANY_DEPTH)
-            compiled.append((regex, regex.groupindex.get(_DIR_MARK), bool(include), on_name))
+            compiled.append((regex, regex.groupindex.get(_DIR_MARK), include, on_name))
         compiled.reverse()  # the last matching pattern decides
         name_rules: list[_Rule] = []
         path_rules: list[_Rule] = []
@@ -462,22 +457,6 @@ def _hits(regex: re.Pattern[str], mark: int | None, subject: str, is_dir: bool) 
     return False
 
 
-def _compile(lines: list[str]) -> list[RegexPattern]:
-    """Compile gitignore lines with pathspec, dropping any line it rejects."""
-    from pathspec import GitIgnoreSpec  # imported when first needed: a third of a file's start-up
-
-    try:
-        return list(GitIgnoreSpec.from_lines(lines).patterns)
-    except (ValueError, re.error):
-        kept: list[RegexPattern] = []
-        for line in lines:
-            try:
-                kept.extend(GitIgnoreSpec.from_lines([line]).patterns)
-            except (ValueError, re.error):
-                continue
-        return kept
-
-
 def _never_matches(glob: str, body: str) -> str:
     """Why gitignore syntax reads ``glob`` as no pattern at all."""
     if not body.strip():
@@ -498,20 +477,17 @@ class _Globs:
     __slots__ = ("_exclude", "_include")
 
     def __init__(self, globs: Sequence[str]) -> None:
-        from pathspec import GitIgnoreSpec
-
-        include: list[RegexPattern] = []
-        exclude: list[RegexPattern] = []
+        include: list[Rule] = []
+        exclude: list[Rule] = []
         for glob in globs:
             negated = glob.startswith("!")
             body = glob[1:] if negated else glob
             if negated and body.startswith("#"):
                 body = "\\" + body  # "!#x" excludes "#x": no comment after the "!"
             try:
-                patterns = GitIgnoreSpec.from_lines([body]).patterns
+                usable = compile_glob(body)
             except (ValueError, re.error) as exc:
                 raise ValueError(f"invalid glob {glob!r}: {exc}") from exc
-            usable = [p for p in patterns if p.regex is not None and p.include is not None]
             if not usable:
                 raise ValueError(_never_matches(glob, body))
             (exclude if negated else include).extend(usable)
@@ -633,7 +609,7 @@ def _load(path: str) -> _Patterns | None:
         return None
     text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
     lines = [line.removesuffix("\r") for line in text.split("\n")]
-    patterns = _Patterns(_compile(lines))
+    patterns = _Patterns(compile_lines(lines))
     return patterns if patterns else None
 
 
@@ -669,22 +645,6 @@ def _prefix(real_dir: str) -> str:
     """The key prefix of the entries of the absolute directory ``real_dir``."""
     stripped = real_dir.lstrip("/")
     return _key(stripped + "/") if stripped else ""
-
-
-def rule_files_above(path: str) -> bool:
-    """Whether ``path`` or a directory above it has an ignore file or a ``.git``.
-
-    The walk of such a directory compiles ignore rules with pathspec: the
-    command imports it before it forks its counting processes (see _fork).
-    """
-    real = os.path.realpath(path)
-    while True:
-        if any(os.path.lexists(os.path.join(real, name)) for name in _RULE_FILES):
-            return True
-        parent = os.path.dirname(real)
-        if parent == real:
-            return False
-        real = parent
 
 
 def _rules_above(real_dir: str, cache: dict[str, _Rules]) -> _Rules:
