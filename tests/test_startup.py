@@ -110,3 +110,53 @@ def test_help_is_wrapped_to_the_columns_shutil_would_give() -> None:
     assert max(map(len, narrow)) <= 50
     assert max(map(len, wide)) <= 200
     assert len(wide) < len(narrow)
+
+
+class _Exit(Exception):
+    pass
+
+
+def _console_main_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linetally import _stdio
+
+    def exit_(code: int) -> None:
+        raise _Exit(code)
+
+    monkeypatch.setattr(sys, "argv", ["linetally", "--version"])
+    monkeypatch.setattr(_stdio.os, "_exit", exit_)
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
+    with pytest.raises(_Exit):
+        _stdio.console_main()
+
+
+def test_the_command_asks_openblas_for_one_thread(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # numpy's OpenBLAS would start a spinning thread per core: CPU the counting needs.
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    _console_main_version(monkeypatch)
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert capsys.readouterr().out.startswith("linetally ")
+
+
+def test_the_command_keeps_the_users_openblas_threads(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    _console_main_version(monkeypatch)
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_the_library_leaves_openblas_alone(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x\n" * (3 << 20))  # 6 MiB: counted with numpy
+    code = (
+        "import os, linetally; r = linetally.count([os.environ['F']]);"
+        "print(r.totals.lines, 'numpy' in __import__('sys').modules,"
+        " os.environ.get('OPENBLAS_NUM_THREADS'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "F": str(big)}, capture_output=True, text=True
+    )
+    assert out.stdout.split() == [str(3 << 20), "True", "None"], out.stderr
