@@ -18,15 +18,17 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
 - the same walk on src, and the stringzilla count of the big file, with one thing
   more: once the processes are forked, the main one imports asyncio and runs an event
   loop (``--walk-asyncio``, ``--big-sz-asyncio``), the least that a command built on
-  asyncio, as linetally is, does while they count;
+  asyncio, as linetally is, does while they count; and the numpy count of the big file
+  with asyncio imported and a loop run first (``--big-asyncio``), as linetally does;
 - the floor under ``--languages``: the same walk on src, each file also given to
   linetally's language detection and classifier as its counting processes call them
   (imported before the fork), next to tokei (``pytokei``) and ``linetally --languages``,
   round by round;
 - the simplest Python that counts one big file on every core: ``floor_modes.py --big``,
-  ``import numpy`` then one thread per core, each ``preadv`` into one reused 512 KiB
-  buffer and ``np.count_nonzero(a == 10)`` over its range (no ``\\r``, no
-  results), next to ``wc -l`` on the big file; and, when stringzilla is installed
+  ``import numpy`` (one OpenBLAS thread, as linetally's command asks) then one
+  thread per core, each ``preadv`` into one reused 512 KiB buffer and
+  ``np.count_nonzero(a == 10)`` over its range (no ``\\r``, no results),
+  next to ``wc -l`` on the big file; and, when stringzilla is installed
   (``pip install stringzilla``), the same with its ``count`` in one forked process per
   core (it holds the GIL) and 1 MiB buffers: a lighter import than numpy's;
 - CRLF: the same threads over ``big-crlf.txt``, counting a break at each ``\\n`` and
@@ -67,6 +69,7 @@ CORPUS = HERE / ".corpus"
 SZ = "python floor big, stringzilla ({} processes)"
 WALK_ASYNCIO = "python floor walk src, then asyncio ({} processes)"
 SZ_ASYNCIO = "python floor big, then asyncio, stringzilla ({} processes)"
+BIG_ASYNCIO = "python floor big, asyncio first ({} threads)"
 
 
 _RICH_FIRST = """
@@ -133,6 +136,10 @@ def main() -> int:
             None,
         ),
     }
+    commands[BIG_ASYNCIO.format(args.procs)] = (
+        [py, modes, "--big-asyncio", str(CORPUS / "big.txt"), str(args.procs)],
+        None,
+    )
     commands[f"python floor big CRLF ({args.procs} threads)"] = (
         [py, modes, "--big-crlf", str(CORPUS / "big-crlf.txt"), str(args.procs)],
         None,
@@ -202,6 +209,10 @@ def main() -> int:
     wc_big = med["wc -l big"]
     print(f"- big: `import numpy` ÷ wc -l = {med[commands_key(med, 'numpy')] / wc_big:.2f}")
     print(f"- big: floor count ÷ wc -l = {med[commands_key(med, 'floor big (')] / wc_big:.2f}")
+    big_asyncio = times[BIG_ASYNCIO.format(args.procs)]
+    print(
+        f"- big: floor count, asyncio first ÷ wc -l = {_by_rounds(big_asyncio, times['wc -l big'])}"
+    )
     if _has("stringzilla"):
         sz_big = med[SZ.format(args.procs)]
         print(f"- big: floor count with stringzilla ÷ wc -l = {sz_big / wc_big:.2f}")

@@ -126,9 +126,16 @@ def walk_mode(root: str, procs: int) -> None:
 
 def _numpy_ranges(path: str, threads: int, kernel: Callable[[], Callable[[Any], int]]) -> None:
     """Count ``path`` in one range per thread, each ``preadv`` into one reused 512 KiB
-    buffer and counted by its own ``kernel()`` (numpy releases the GIL); print the sum."""
+    buffer and counted by its own ``kernel()`` (numpy releases the GIL); print the sum.
+
+    With ``_with_asyncio``, asyncio is imported and a loop run first, as linetally
+    starts its event loop before it counts. OpenBLAS gets one thread, as linetally's
+    command asks: its default, a spinning thread per core, costs 60-120 ms of CPU.
+    """
     import threading
 
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _asyncio_now()
     import numpy as np
 
     fd = os.open(path, os.O_RDONLY)
