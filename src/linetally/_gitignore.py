@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing costs milliseconds before the counting processes
 if TYPE_CHECKING:
     from typing import Final
 
-__all__ = ["Rule", "compile_lines", "translate"]
+__all__ = ["Rule", "Unsupported", "compile_glob", "compile_lines", "translate"]
 
 Rule = tuple["re.Pattern[str]", bool, str]
 """``(regex, include, line)``: a compiled line; ``include`` is False for a ``!`` line."""
@@ -27,19 +27,20 @@ _DIR_MARK: Final = "(?P<ps_d>/)"
 """The group pathspec puts where a directory's slash is: ``build/`` then matches
 ``build/x`` through the group, and the walk tells that from a match of the path."""
 
-LEAVE: Final = object()
-"""What :func:`translate` returns for a line it leaves to pathspec."""
+
+class Unsupported(Exception):
+    """A line :func:`translate` leaves to pathspec."""
 
 
-def translate(line: str) -> tuple[str, bool] | None | object:
+def translate(line: str) -> tuple[str, bool] | None:
     """``(regex, include)`` for ``line`` as pathspec's ``GitIgnoreSpec`` reads it.
 
     None for a line that matches nothing (blank, a comment, ``/``, a range that
-    is not closed); :data:`LEAVE` for a line with a backslash, or one pathspec
-    would reject: :func:`compile_lines` asks pathspec about those.
+    is not closed). Raises :class:`Unsupported` for a line with a backslash, or
+    one pathspec would reject: :func:`compile_lines` asks pathspec about those.
     """
     if "\\" in line:
-        return LEAVE  # escapes, and the trailing "\ " that keeps spaces
+        raise Unsupported(line)  # escapes, and the trailing "\ " that keeps spaces
     text = line.rstrip()
     if not text or text[0] == "#" or text == "/":
         return None
@@ -50,11 +51,10 @@ def translate(line: str) -> tuple[str, bool] | None | object:
     is_dir = not segments[-1]
     if not segments[0]:
         del segments[0]  # "/x": from the ignore file's directory only
-    elif len(segments) == 1 or (len(segments) == 2 and not segments[1]):
-        if segments[0] != "**":
-            segments.insert(0, "**")  # "x" and "x/": at any depth
+    elif (len(segments) == 1 or (len(segments) == 2 and not segments[1])) and segments[0] != "**":
+        segments.insert(0, "**")  # "x" and "x/": at any depth
     if not segments:
-        return LEAVE  # pathspec rejects it
+        raise Unsupported(line)  # pathspec rejects it
     if not segments[-1]:
         segments[-1] = "**"
     for i in range(len(segments) - 1, 0, -1):
@@ -138,10 +138,12 @@ def compile_lines(lines: list[str]) -> list[Rule]:
     pathspec rejects (as git and ripgrep ignore a line they cannot read)."""
     rules: list[Rule] = []
     for line in lines:
-        found = translate(line)
-        if found is LEAVE:
+        try:
+            found = translate(line)
+        except Unsupported:
             rules.extend(_pathspec_rules(line))
-        elif isinstance(found, tuple):
+            continue
+        if found is not None:
             try:
                 rules.append((re.compile(found[0]), found[1], line))
             except re.error:
@@ -151,15 +153,14 @@ def compile_lines(lines: list[str]) -> list[Rule]:
 
 def compile_glob(line: str) -> list[Rule]:
     """The rules of one ``-g`` glob; ValueError (or re.error) if it is not a valid line."""
-    found = translate(line)
-    if found is LEAVE:
+    try:
+        found = translate(line)
+    except Unsupported:
         from pathspec import GitIgnoreSpec
 
         patterns = GitIgnoreSpec.from_lines([line]).patterns
         return [r for p in patterns if (r := _rule(p)) is not None]
-    if isinstance(found, tuple):
-        return [(re.compile(found[0]), found[1], line)]
-    return []
+    return [] if found is None else [(re.compile(found[0]), found[1], line)]
 
 
 def _pathspec_rules(line: str) -> list[Rule]:

@@ -7,11 +7,11 @@ and ``-g``-style globs. What it decides not to count but the user should hear ab
 (symlinks it does not follow, FIFOs and devices, directories it cannot list) comes out
 as an Entry too, so nothing disappears silently.
 
-Ignore-file lines are compiled to pathspec's regexes (see _gitignore) and matched per
-entry, the way git and ripgrep do: a pattern matches a path itself, and the contents of an ignored directory
-are excluded simply because the directory is never entered. (pathspec on its own
-would also match ``build/x`` against ``build/``; that would wrongly empty a directory
-the user names explicitly, such as ``linetally build/``.)
+Ignore-file lines are compiled to pathspec's regexes (see _gitignore) and matched
+per entry, the way git and ripgrep do: a pattern matches a path itself, and the
+contents of an ignored directory are excluded simply because the directory is never
+entered. (pathspec on its own would also match ``build/x`` against ``build/``; that
+would wrongly empty a directory the user names explicitly, such as ``linetally build/``.)
 """
 
 from __future__ import annotations
