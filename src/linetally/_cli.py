@@ -640,23 +640,25 @@ def _prefork(args: argparse.Namespace) -> None:
     if args.options.languages:
         from . import _classify, _languages  # noqa: F401
 
-    prefork(n)
     lists = args.files_from is not None or args.files0_from is not None
     if args.demo or args.follow or lists or len(local_dirs) != len(args.paths or ["."]):
+        prefork(n)
         return
     # Directories only: walk into them far enough to find a few directories for
-    # each process, which starts on them now, while the event loop starts here.
+    # each process, which starts on them as it is forked, while the event loop
+    # starts here. Walked before the fork: the ignore files above the folders are
+    # compiled once, here, and the processes find the regexes in re's cache.
     from ._fork import start_early
     from ._walk import Walk
 
     args.walk = walk = _walk_of(args)
-    if not isinstance(walk, Walk):
-        return
-    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD)
-    options = args.options
-    start_early(
-        options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
-    )
+    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD) if isinstance(walk, Walk) else None
+    prefork(n)
+    if isinstance(walk, Walk) and units is not None:
+        options = args.options
+        start_early(
+            options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
+        )
 
 
 def _walk_of(args: argparse.Namespace) -> Iterator[Entry]:
