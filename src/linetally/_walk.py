@@ -151,18 +151,22 @@ class _Control:
 
     ``split``: directories not yet entered come out as units. ``plain``: files to
     count come out as path strings. ``budget``: when plain, files to yield
-    before ``split`` turns on by itself (negative: no limit). ``cut``: when
+    before the walk hands out the rest of its work (negative: no limit): the
+    rest of each directory it is in comes out as one unit (see
+    :attr:`Unit.start`), a few units however many subdirectories are left, and
+    ``split`` turns on. ``spent``: the budget just ran out. ``cut``: when
     positive, a directory that has yielded this many files hands out the rest
-    of its entries as a unit (see :attr:`Unit.start`). ``batches``: when plain,
-    runs of files come out as :class:`Files` items.
+    of its entries as a unit. ``batches``: when plain, runs of files come out
+    as :class:`Files` items.
     """
 
-    __slots__ = ("batches", "budget", "cut", "plain", "split")
+    __slots__ = ("batches", "budget", "cut", "plain", "spent", "split")
 
     def __init__(self) -> None:
         self.split = False
         self.plain = False
         self.budget = -1
+        self.spent = False
         self.cut = 0
         self.batches = False
 
@@ -1061,7 +1065,7 @@ def _plain_files(
     if names:
         if control.budget > 0:
             control.budget = max(0, control.budget - len(names))
-            control.split = control.split or not control.budget
+            control.spent = not control.budget
         if control.cut:
             frame.files += len(names)
         if control.batches:
@@ -1090,6 +1094,13 @@ def _walk_frames(
     # plain files go by in a loop of their own as long as names alone decide.
     plain = control.plain and not follow and overrides is None and dups is None
     while stack:
+        if control.spent:
+            # The budget ran out: the rest of every directory being walked goes out
+            # as a unit, deepest first (walk order), and anything met later as well.
+            control.spent = False
+            control.split = True
+            for frame in stack:
+                frame.cut = True
         frame = stack[-1]
         if frame.cut:
             # Enough files from this directory: the rest of it goes out as a unit.
@@ -1162,7 +1173,7 @@ def _walk_frames(
             yield path  # no object per file when handing out work
             if control.budget > 0:
                 control.budget -= 1
-                control.split = control.split or not control.budget
+                control.spent = not control.budget
             if control.cut:
                 frame.files += 1
                 frame.cut = frame.files >= control.cut

@@ -123,7 +123,8 @@ _CHUNK_SECONDS = 0.05
 
 _UNIT_FILES = 1024
 """A unit's subdirectories are walked here too until this many files came out: fewer
-round trips than one directory per request, and what is left is still handed out."""
+round trips than one directory per request; then the rest of each directory being
+walked is handed out (a unit each), to whichever process is free."""
 _UNIT_CUT = 4096
 """A directory that gave this many files hands out the rest of its entries: a huge
 flat directory (a log folder) is shared between the processes, not left to one."""
