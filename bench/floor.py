@@ -206,6 +206,8 @@ def main() -> int:
         print(f"- {name}: floor walk ÷ wc -l = {walk / med[f'wc -l {name}']:.2f}")
     with_asyncio = _by_rounds(times[WALK_ASYNCIO.format(args.procs)], times["wc -l src"])
     print(f"- src: floor walk, then asyncio ÷ wc -l = {with_asyncio}")
+    over = _by_rounds(times["linetally --no-progress src"], times[WALK_ASYNCIO.format(args.procs)])
+    print(f"- src: linetally ÷ floor walk, then asyncio = {over}")
     wc_big = med["wc -l big"]
     print(f"- big: `import numpy` ÷ wc -l = {med[commands_key(med, 'numpy')] / wc_big:.2f}")
     print(f"- big: floor count ÷ wc -l = {med[commands_key(med, 'floor big (')] / wc_big:.2f}")
