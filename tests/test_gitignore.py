@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -126,7 +127,7 @@ def _imports_pathspec(root: Path, *args: str) -> tuple[bool, list[str]]:
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
-    imported, found = __import__("json").loads(out)
+    imported, found = json.loads(out)
     return imported, sorted(found)
 
 

@@ -652,13 +652,15 @@ def _prefork(args: argparse.Namespace) -> None:
     from ._walk import Walk
 
     args.walk = walk = _walk_of(args)
-    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD) if isinstance(walk, Walk) else None
+    if not isinstance(walk, Walk):
+        prefork(n)
+        return
+    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD)
     prefork(n)
-    if isinstance(walk, Walk) and units is not None:
-        options = args.options
-        start_early(
-            options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
-        )
+    options = args.options
+    start_early(
+        options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
+    )
 
 
 def _walk_of(args: argparse.Namespace) -> Iterator[Entry]:

@@ -151,10 +151,10 @@ class _Control:
 
     ``split``: directories not yet entered come out as units. ``plain``: files to
     count come out as path strings. ``budget``: when plain, files to yield
-    before the walk hands out the rest of its work (negative: no limit): the
-    rest of each directory it is in comes out as one unit (see
-    :attr:`Unit.start`), a few units however many subdirectories are left, and
-    ``split`` turns on. ``spent``: the budget just ran out. ``cut``: when
+    before the walk hands out the rest of its work (negative: no limit):
+    ``split`` turns on, and the rest of each directory it is in comes out as
+    one unit (see :attr:`Unit.start`), a few units however many subdirectories
+    are left. ``spent``: the budget just ran out. ``cut``: when
     positive, a directory that has yielded this many files hands out the rest
     of its entries as a unit. ``batches``: when plain, runs of files come out
     as :class:`Files` items.
@@ -1065,7 +1065,7 @@ def _plain_files(
     if names:
         if control.budget > 0:
             control.budget = max(0, control.budget - len(names))
-            control.spent = not control.budget
+            control.spent = control.split = not control.budget
         if control.cut:
             frame.files += len(names)
         if control.batches:
@@ -1096,9 +1096,9 @@ def _walk_frames(
     while stack:
         if control.spent:
             # The budget ran out: the rest of every directory being walked goes out
-            # as a unit, deepest first (walk order), and anything met later as well.
+            # as a unit, deepest first (walk order); a directory met meanwhile went
+            # out as a unit of its own (split).
             control.spent = False
-            control.split = True
             for frame in stack:
                 frame.cut = True
         frame = stack[-1]
@@ -1173,7 +1173,7 @@ def _walk_frames(
             yield path  # no object per file when handing out work
             if control.budget > 0:
                 control.budget -= 1
-                control.spent = not control.budget
+                control.spent = control.split = not control.budget
             if control.cut:
                 frame.files += 1
                 frame.cut = frame.files >= control.cut
