@@ -640,27 +640,26 @@ def _prefork(args: argparse.Namespace) -> None:
     if args.options.languages:
         from . import _classify, _languages  # noqa: F401
 
-    lists = args.files_from is not None or args.files0_from is not None
-    if args.demo or args.follow or lists or len(local_dirs) != len(args.paths or ["."]):
-        prefork(n)
-        return
     # Directories only: walk into them far enough to find a few directories for
     # each process, which starts on them as it is forked, while the event loop
     # starts here. Walked before the fork: the ignore files above the folders are
     # compiled once, here, and the processes find the regexes in re's cache.
-    from ._fork import start_early
     from ._walk import Walk
 
-    args.walk = walk = _walk_of(args)
-    if not isinstance(walk, Walk):
-        prefork(n)
-        return
-    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD)
+    lists = args.files_from is not None or args.files0_from is not None
+    walk = None
+    if not (args.demo or args.follow or lists or len(local_dirs) != len(args.paths or ["."])):
+        args.walk = _walk_of(args)
+        walk = args.walk if isinstance(args.walk, Walk) else None
+    units = walk.walk_ahead(n * _EARLY_UNITS, _AHEAD) if walk is not None else []
     prefork(n)
-    options = args.options
-    start_early(
-        options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
-    )
+    if walk is not None:
+        from ._fork import start_early
+
+        options = args.options
+        start_early(
+            options.read_settings(), units, walk.settings, stop_early=options.on_error == "cancel"
+        )
 
 
 def _walk_of(args: argparse.Namespace) -> Iterator[Entry]:

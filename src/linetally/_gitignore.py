@@ -12,6 +12,7 @@ backslash, a line pathspec rejects) to pathspec, imported only then.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 TYPE_CHECKING = False  # typing costs milliseconds before the counting processes start
@@ -141,7 +142,8 @@ def compile_lines(lines: list[str]) -> list[Rule]:
         try:
             found = translate(line)
         except Unsupported:
-            rules.extend(_pathspec_rules(line))
+            with contextlib.suppress(ValueError, re.error):
+                rules.extend(_pathspec_rules(line))
             continue
         if found is not None:
             try:
@@ -156,20 +158,15 @@ def compile_glob(line: str) -> list[Rule]:
     try:
         found = translate(line)
     except Unsupported:
-        from pathspec import GitIgnoreSpec
-
-        patterns = GitIgnoreSpec.from_lines([line]).patterns
-        return [r for p in patterns if (r := _rule(p)) is not None]
+        return _pathspec_rules(line)
     return [] if found is None else [(re.compile(found[0]), found[1], line)]
 
 
 def _pathspec_rules(line: str) -> list[Rule]:
+    """pathspec's rules for ``line``; raises what pathspec raises for a line it rejects."""
     from pathspec import GitIgnoreSpec  # imported only for a line translate leaves
 
-    try:
-        patterns = GitIgnoreSpec.from_lines([line]).patterns
-    except (ValueError, re.error):
-        return []
+    patterns = GitIgnoreSpec.from_lines([line]).patterns
     return [r for p in patterns if (r := _rule(p)) is not None]
 
 
