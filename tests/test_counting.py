@@ -66,11 +66,28 @@ def test_text_count_matches_bytes_count(data: bytes) -> None:
     assert count_lines(data.decode("latin-1")) == count_lines(data)
 
 
+@settings(max_examples=1000)
+@given(
+    data=st.lists(
+        st.one_of(st.sampled_from([b"\r", b"\n", b"\r\n", b"\r\r", b"a", b"b", b"c"]), st.binary()),
+        max_size=60,
+    ).map(b"".join)
+)
+def test_newlines_and_lone_crs_match_the_standard_library(data: bytes) -> None:
+    """The vectorised counts (with stringzilla) are ``bytes.count``'s, for any bytes."""
+    assert _counting.count_newlines(data) == data.count(b"\n")
+    assert _counting.lone_crs(data) == data.count(b"\r") - data.count(b"\r\n")
+    assert _counting.count_newlines(bytearray(data)) == data.count(b"\n")
+    if data:
+        assert _counting.lone_crs(bytearray(data)) == _counting._lone_crs_method(data)
+
+
 @settings(max_examples=500, deadline=None)
 @given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=64))
 def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:
-    """The numpy path (for big chunks) agrees with the plain one."""
+    """The numpy path (for big chunks, without stringzilla) agrees with the plain one."""
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_counting, "_vectorised", False)
         mp.setattr(_counting, "NUMPY_MIN_CHUNK", 1)
         counter = LineCounter()
         for i in range(0, len(data), chunk):
@@ -87,6 +104,7 @@ def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:
 def test_vectorised_slices_match_oracle(data: bytes, chunk: int, slice_size: int) -> None:
     """numpy's slices of a chunk: terminators and CR LF pairs cut at every slice edge."""
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_counting, "_vectorised", False)
         mp.setattr(_counting, "NUMPY_MIN_CHUNK", 1)
         mp.setattr(_counting, "_SLICE", slice_size)
         counter = LineCounter()
@@ -344,9 +362,11 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    stringzilla = pytest.importorskip("stringzilla")
-    assert _counting.count_bytes is stringzilla.count  # installed: used
+    pytest.importorskip("stringzilla")
+    assert _counting.count_newlines is not _counting._newlines_method  # installed: used
+    assert _counting.lone_crs is not _counting._lone_crs_method
     samples = [b"", b"a", b"a\n", b"a\r\nb\rc\n\r", b"\r\r\n\n", b"x\n" * 5000 + b"\r", b"\0\n"]
+    samples += [b"a\r\r\rb\r\n", b"\rc\r" * 40_000, b"ab\r\n" * 30_000 + b"\r"]
     paths = []
     for i, data in enumerate(samples):
         path = tmp_path / f"s{i}"
@@ -356,7 +376,8 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
         "import json, sys\n"
         "sys.modules['stringzilla'] = None\n"
         "from linetally import _counting, _reader\n"
-        "assert _counting.count_bytes is _counting._count_with_method\n"
+        "assert _counting.count_newlines is _counting._newlines_method\n"
+        "assert _counting.lone_crs is _counting._lone_crs_method\n"
         "counter = _counting.LineCounter()\n"
         "for p in sys.argv[1:]:\n"
         "    counter.feed(bytearray(open(p, 'rb').read()))\n"

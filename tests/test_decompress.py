@@ -643,9 +643,15 @@ sys.stderr.write("\\nmodules=" + json.dumps(sorted(sys.modules)))
 _OPTIONAL = ("isal", "backports.zstd", "compression.zstd", "gzip", "linetally._decompress")
 
 
-def _modules_after(*args: str, cwd: Path) -> set[str]:
+def _modules_after(*args: str, cwd: Path, without: tuple[str, ...] = ()) -> set[str]:
+    """The modules imported by the command with ``args``; those in ``without`` made missing."""
+    block = "".join(f"__import__('sys').modules[{name!r}] = None\n" for name in without)
     proc = subprocess.run(
-        [sys.executable, "-c", _MODULES, *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", block + _MODULES, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return set(json.loads(proc.stderr.rpartition("\nmodules=")[2]))
 

@@ -149,8 +149,9 @@ def test_the_command_keeps_the_users_openblas_threads(
 
 def test_the_library_leaves_openblas_alone(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
-    big.write_bytes(b"x\n" * (3 << 20))  # 6 MiB: counted with numpy
+    big.write_bytes(b"x\n" * (3 << 20))  # 6 MiB: counted with numpy (stringzilla missing)
     code = (
+        "import sys; sys.modules['stringzilla'] = None\n"
         "import os, linetally; r = linetally.count([os.environ['F']]);"
         "print(r.totals.lines, 'numpy' in __import__('sys').modules,"
         " os.environ.get('OPENBLAS_NUM_THREADS'))"

@@ -21,9 +21,10 @@ __all__ = [
     "NUMPY_MIN_CHUNK",
     "SNIFF_SIZE",
     "LineCounter",
-    "count_bytes",
     "count_lines",
+    "count_newlines",
     "detect_bom",
+    "lone_crs",
     "looks_binary",
     "without_numpy",
 ]
@@ -32,7 +33,7 @@ SNIFF_SIZE = 8192
 """How much of a file's start is looked at to decide whether it is binary."""
 
 NUMPY_MIN_CHUNK = 1 << 18
-"""Chunks at least this large are counted with numpy, when it is available."""
+"""Without stringzilla, chunks at least this large are counted with numpy (when installed)."""
 
 NUMPY_LATE = 512 << 20
 """Bytes of a decompressed stream counted before numpy is imported to count the rest.
@@ -46,21 +47,59 @@ _CR = 13
 _LF = 10
 
 
-def _count_with_method(data: bytes | bytearray, sub: bytes) -> int:
-    return data.count(sub)
+_LF_ONES = bytes(b == _LF for b in range(256))
+"""A translation table: 1 for ``\n``, 0 for every other byte."""
+
+_CLASSES = bytes(97 if b == _CR else 98 if b == _LF else 99 for b in range(256))
+"""A translation table: ``a`` for ``\r``, ``b`` for ``\n``, ``c`` for every other byte."""
 
 
-count_bytes: Callable[[bytes | bytearray, bytes], int]
-"""``count_bytes(data, sub)`` is ``data.count(sub)``: with stringzilla (the extra
-``linetally[stringzilla]``), its SIMD count, 2-3 times as fast as ``bytes.count``
-(a plain loop over the bytes) on source files, and quicker to call even for
-a 100-byte file; its import takes about a millisecond."""
+def _newlines_method(data: bytes | bytearray) -> int:
+    return data.count(b"\n")
+
+
+def _lone_crs_method(data: bytes | bytearray) -> int:
+    return data.count(b"\r") - data.count(b"\r\n")
+
+
+count_newlines: Callable[[bytes | bytearray], int]
+"""``count_newlines(data)`` is ``data.count(b"\n")``.
+
+With stringzilla (the extra ``linetally[stringzilla]``) it is its byte
+translation (``\n`` to 1, anything else to 0) summed by its byte sum, both
+vectorised: 40 GB/s on source code, where a count of ``\n`` finds each one in
+turn (stringzilla's count, 5 GB/s; numpy's mask and count, 15 GB/s; the
+standard library's loop, 2 GB/s), and as quick to call for a 200-byte file.
+Its import takes about a millisecond; without it, the standard library's loop.
+"""
+
+lone_crs: Callable[[bytes | bytearray], int]
+"""``lone_crs(data)``: the ``\r`` in ``data`` not followed by a ``\n`` (one at the end included).
+
+With stringzilla: the bytes translated to three classes (CR, LF, any other)
+and the pairs CR CR and CR other counted. Either pair is rare in a file of
+CR LF pairs, where counting the pairs themselves would stop at every line.
+"""
+
 try:
-    import stringzilla
-except ImportError:  # the standard library's loop
-    count_bytes = _count_with_method
+    from stringzilla import bytesum as _bytesum
+    from stringzilla import count as _sz_count
+    from stringzilla import translate as _translate
+except ImportError:  # the standard library's loops
+    count_newlines, lone_crs = _newlines_method, _lone_crs_method
+    _vectorised = False
 else:
-    count_bytes = stringzilla.count
+    _vectorised = True
+
+    def count_newlines(data: bytes | bytearray) -> int:
+        n: int = _bytesum(_translate(data, _LF_ONES))
+        return n
+
+    def lone_crs(data: bytes | bytearray) -> int:
+        classes = _translate(data, _CLASSES)
+        pairs: int = _sz_count(classes, b"aa", allowoverlap=True) + _sz_count(classes, b"ac")
+        return pairs + (data[-1:] == b"\r")
+
 
 _np: Any = None
 
@@ -90,12 +129,12 @@ def without_numpy() -> None:
 
 
 def _breaks_bytes(chunk: bytes | bytearray, vector: bool = True) -> int:
-    if vector and len(chunk) >= NUMPY_MIN_CHUNK and (np := _numpy()):
+    if vector and not _vectorised and len(chunk) >= NUMPY_MIN_CHUNK and (np := _numpy()):
         return _breaks_numpy(np, chunk)
-    lf = count_bytes(chunk, b"\n")
+    lf = count_newlines(chunk)
     if b"\r" not in chunk:  # memchr: far cheaper than counting
         return lf
-    return lf + count_bytes(chunk, b"\r") - count_bytes(chunk, b"\r\n")
+    return lf + lone_crs(chunk)
 
 
 _SLICE = 1 << 18
