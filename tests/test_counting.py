@@ -73,13 +73,14 @@ def test_text_count_matches_bytes_count(data: bytes) -> None:
         max_size=60,
     ).map(b"".join)
 )
-def test_newlines_and_lone_crs_match_the_standard_library(data: bytes) -> None:
-    """The vectorised counts (with stringzilla) are ``bytes.count``'s, for any bytes."""
-    assert _counting.count_newlines(data) == data.count(b"\n")
-    assert _counting.lone_crs(data) == data.count(b"\r") - data.count(b"\r\n")
-    assert _counting.count_newlines(bytearray(data)) == data.count(b"\n")
-    if data:
-        assert _counting.lone_crs(bytearray(data)) == _counting._lone_crs_method(data)
+def test_breaks_match_the_standard_library(data: bytes) -> None:
+    """The vectorised count (with stringzilla) is ``bytes.count``'s, for any bytes."""
+    expected = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    assert _counting.count_breaks(data) == expected == _counting._breaks_method(data)
+    assert _counting.count_breaks(bytearray(data)) == expected
+    crlf = data.replace(b"\r", b"").replace(b"\n", b"\r\n")  # the CR LF file's own path
+    assert _counting.count_breaks(crlf) == crlf.count(b"\n")
+    assert _counting.count_breaks(crlf + b"\r") == crlf.count(b"\n") + 1
 
 
 @settings(max_examples=500, deadline=None)
@@ -363,8 +364,7 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
     import sys
 
     pytest.importorskip("stringzilla")
-    assert _counting.count_newlines is not _counting._newlines_method  # installed: used
-    assert _counting.lone_crs is not _counting._lone_crs_method
+    assert _counting.count_breaks is not _counting._breaks_method  # installed: used
     samples = [b"", b"a", b"a\n", b"a\r\nb\rc\n\r", b"\r\r\n\n", b"x\n" * 5000 + b"\r", b"\0\n"]
     samples += [b"a\r\r\rb\r\n", b"\rc\r" * 40_000, b"ab\r\n" * 30_000 + b"\r"]
     paths = []
@@ -376,8 +376,7 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
         "import json, sys\n"
         "sys.modules['stringzilla'] = None\n"
         "from linetally import _counting, _reader\n"
-        "assert _counting.count_newlines is _counting._newlines_method\n"
-        "assert _counting.lone_crs is _counting._lone_crs_method\n"
+        "assert _counting.count_breaks is _counting._breaks_method\n"
         "counter = _counting.LineCounter()\n"
         "for p in sys.argv[1:]:\n"
         "    counter.feed(bytearray(open(p, 'rb').read()))\n"

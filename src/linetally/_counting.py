@@ -21,10 +21,9 @@ __all__ = [
     "NUMPY_MIN_CHUNK",
     "SNIFF_SIZE",
     "LineCounter",
+    "count_breaks",
     "count_lines",
-    "count_newlines",
     "detect_bom",
-    "lone_crs",
     "looks_binary",
     "without_numpy",
 ]
@@ -50,55 +49,60 @@ _LF = 10
 _LF_ONES = bytes(b == _LF for b in range(256))
 """A translation table: 1 for ``\n``, 0 for every other byte."""
 
+_CR_ONES = bytes(b == _CR for b in range(256))
+"""A translation table: 1 for ``\r``, 0 for every other byte."""
+
 _CLASSES = bytes(97 if b == _CR else 98 if b == _LF else 99 for b in range(256))
 """A translation table: ``a`` for ``\r``, ``b`` for ``\n``, ``c`` for every other byte."""
 
 
-def _newlines_method(data: bytes | bytearray) -> int:
-    return data.count(b"\n")
+def _breaks_method(data: bytes | bytearray) -> int:
+    lf = data.count(b"\n")
+    if b"\r" not in data:  # memchr: far cheaper than counting
+        return lf
+    return lf + data.count(b"\r") - data.count(b"\r\n")
 
 
-def _lone_crs_method(data: bytes | bytearray) -> int:
-    return data.count(b"\r") - data.count(b"\r\n")
+count_breaks: Callable[[bytes | bytearray], int]
+"""``count_breaks(data)``: the line breaks in ``data``, ``#LF + #CR - #CR LF``.
 
+A ``\r`` ending ``data`` counts: :class:`LineCounter` takes one back when the
+next chunk starts with ``\n``. With stringzilla (the extra
+``linetally[stringzilla]``) the ``\n`` are counted as its byte translation
+(``\n`` to 1, any other byte to 0) summed by its byte sum, both vectorised:
+40 GB/s on source code, where counting ``\n`` finds each one in turn
+(stringzilla's count, 5 GB/s; numpy's mask and count, 15 GB/s; the standard
+library's loop, 2 GB/s), and as quick to call for a 200-byte file. Its import
+takes about a millisecond; without it, the standard library's loops.
 
-count_newlines: Callable[[bytes | bytearray], int]
-"""``count_newlines(data)`` is ``data.count(b"\n")``.
-
-With stringzilla (the extra ``linetally[stringzilla]``) it is its byte
-translation (``\n`` to 1, anything else to 0) summed by its byte sum, both
-vectorised: 40 GB/s on source code, where a count of ``\n`` finds each one in
-turn (stringzilla's count, 5 GB/s; numpy's mask and count, 15 GB/s; the
-standard library's loop, 2 GB/s), and as quick to call for a 200-byte file.
-Its import takes about a millisecond; without it, the standard library's loop.
-"""
-
-lone_crs: Callable[[bytes | bytearray], int]
-"""``lone_crs(data)``: the ``\r`` in ``data`` not followed by a ``\n`` (one at the end included).
-
-With stringzilla: the bytes translated to three classes (CR, LF, any other)
-and the pairs CR CR and CR other counted. Either pair is rare in a file of
-CR LF pairs, where counting the pairs themselves would stop at every line.
+With a ``\r`` in ``data``, the marks of CRs are compared with those of LFs one
+byte on: equal, every CR but a last one is followed by a LF (the usual CR LF
+file), at a third of the cost of counting the pairs, which stops at every
+line. Otherwise the lone CRs are counted as the pairs CR CR and CR other in
+the bytes translated to three classes (CR, LF, any other).
 """
 
 try:
     from stringzilla import bytesum as _bytesum
     from stringzilla import count as _sz_count
+    from stringzilla import equal as _equal
     from stringzilla import translate as _translate
-except ImportError:  # the standard library's loops
-    count_newlines, lone_crs = _newlines_method, _lone_crs_method
+except ImportError:
+    count_breaks = _breaks_method
     _vectorised = False
 else:
     _vectorised = True
 
-    def count_newlines(data: bytes | bytearray) -> int:
-        n: int = _bytesum(_translate(data, _LF_ONES))
-        return n
-
-    def lone_crs(data: bytes | bytearray) -> int:
-        classes = _translate(data, _CLASSES)
-        pairs: int = _sz_count(classes, b"aa", allowoverlap=True) + _sz_count(classes, b"ac")
-        return pairs + (data[-1:] == b"\r")
+    def count_breaks(data: bytes | bytearray) -> int:
+        lf_marks = _translate(data, _LF_ONES)
+        n: int = _bytesum(lf_marks)
+        if b"\r" not in data:
+            return n
+        cr_marks = _translate(data, _CR_ONES)
+        if not _equal(memoryview(cr_marks)[:-1], memoryview(lf_marks)[1:]):
+            classes = _translate(data, _CLASSES)
+            n += _sz_count(classes, b"aa", allowoverlap=True) + _sz_count(classes, b"ac")
+        return n + (data[-1] == _CR)
 
 
 _np: Any = None
@@ -118,11 +122,11 @@ def _numpy() -> Any:
 
 
 def without_numpy() -> None:
-    """Count with ``bytes.count`` only, never importing numpy in this process.
+    """Count with :data:`count_breaks` only, never importing numpy in this process.
 
     For the counting processes: they count files up to 1 MiB, where numpy's
     import (50-80 ms) costs more than it saves (``bytes.count``: about 0.6 ms
-    per MiB of source code).
+    per MiB of source code; stringzilla, which never needs numpy, 0.03 ms).
     """
     global _np
     _np = False
@@ -131,10 +135,7 @@ def without_numpy() -> None:
 def _breaks_bytes(chunk: bytes | bytearray, vector: bool = True) -> int:
     if vector and not _vectorised and len(chunk) >= NUMPY_MIN_CHUNK and (np := _numpy()):
         return _breaks_numpy(np, chunk)
-    lf = count_newlines(chunk)
-    if b"\r" not in chunk:  # memchr: far cheaper than counting
-        return lf
-    return lf + lone_crs(chunk)
+    return count_breaks(chunk)
 
 
 _SLICE = 1 << 18

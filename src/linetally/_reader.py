@@ -25,10 +25,9 @@ from ._counting import (
     NUMPY_LATE,
     SNIFF_SIZE,
     LineCounter,
+    count_breaks,
     count_lines,
-    count_newlines,
     detect_bom,
-    lone_crs,
     looks_binary,
 )
 from ._errors import BinaryFileError, TooManyLines
@@ -323,7 +322,7 @@ def count_run(
     directory's files, none of count_small's steps per file but its open,
     read and close.
     """
-    open_, read, close, flags, newlines = os.open, os.read, os.close, _SMALL_FLAGS, count_newlines
+    open_, read, close, flags, breaks = os.open, os.read, os.close, _SMALL_FLAGS, count_breaks
     for i in range(start, end):
         name = names[i]
         try:
@@ -339,9 +338,7 @@ def count_run(
         size = len(data)
         if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
             return i
-        n = newlines(data)
-        if b"\r" in data:
-            n += lone_crs(data)
+        n = breaks(data)
         if size and data[-1] != 10 and data[-1] != 13:
             n += 1
         if max_lines is not None and n > max_lines:
