@@ -12,7 +12,8 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
 - the simplest Python that counts a tree on every core: ``floor_modes.py --walk``,
   forked processes each walking their share of the folders with ``os.scandir`` and
   counting ``\\n`` with ``open``/``read``/``close`` (64 KiB at a time, as linetally
-  reads) and stringzilla's ``count`` when it is installed, else ``bytes.count`` (no
+  reads) and stringzilla's translation and byte sum when it is installed (as linetally
+  counts), else ``bytes.count`` (no
   ignore rules, no results, no errors handled), next to ``wc -l --files0-from`` on tiny
   and src;
 - the same walk on src, and the stringzilla count of the big file, with one thing
@@ -29,8 +30,9 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   thread per core, each ``preadv`` into one reused 512 KiB buffer and
   ``np.count_nonzero(a == 10)`` over its range (no ``\\r``, no results),
   next to ``wc -l`` on the big file; and, when stringzilla is installed
-  (``pip install stringzilla``), the same with its ``count`` in one forked process per
-  core (it holds the GIL) and 1 MiB buffers: a lighter import than numpy's;
+  (``pip install stringzilla``), the same with its translation and byte sum (as
+  linetally counts) in one forked process per core (it holds the GIL; linetally counts
+  in threads) and 1 MiB buffers: a lighter import than numpy's;
 - CRLF: the same threads over ``big-crlf.txt``, counting a break at each ``\\n`` and
   each ``\\r`` not followed by one with the fewest numpy passes found (two masks, the
   lone CRs, their union: the kernel linetally uses; the other formulations tried, in
