@@ -77,9 +77,9 @@ takes about a millisecond; without it, the standard library's loops.
 
 With a ``\r`` in ``data``, the marks of CRs are compared with those of LFs one
 byte on: equal, every CR but a last one is followed by a LF (the usual CR LF
-file), at a third of the cost of counting the pairs, which stops at every
-line. Otherwise the lone CRs are counted as the pairs CR CR and CR other in
-the bytes translated to three classes (CR, LF, any other).
+file). That takes 20 us per 512 KiB, where counting the CR LF pairs takes 125 us
+(a count stops at every line). Otherwise the lone CRs are counted as the pairs
+CR CR and CR other in the bytes translated to three classes (CR, LF, any other).
 """
 
 try:
@@ -190,10 +190,11 @@ class LineCounter:
 
     Feed the chunks in order with :meth:`feed`; :attr:`lines` is the count
     so far (a final unterminated line included), exact at any chunk boundary.
-    With ``numpy_from``, big chunks are counted with ``bytes.count`` until
-    that many bytes were fed, numpy only after: for a stream of unknown
-    length (a decompressed one), where numpy's import (0.1-0.2 s of CPU)
-    pays off only after several hundred megabytes.
+    Without stringzilla, with ``numpy_from``, big chunks are counted with
+    ``bytes.count`` until that many bytes were fed, numpy only after: for a
+    stream of unknown length (a decompressed one), where numpy's import
+    (0.1-0.2 s of CPU) pays off only after several hundred megabytes. With
+    stringzilla, numpy is never needed.
     """
 
     __slots__ = ("_breaks", "_first", "_last", "_numpy_from", "size")
