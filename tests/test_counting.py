@@ -83,6 +83,21 @@ def test_breaks_match_the_standard_library(data: bytes) -> None:
     assert _counting.count_breaks(crlf + b"\r") == crlf.count(b"\n") + 1
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"line\r" * 1000 + b"x\r\ny\r",  # old Mac text: the CR LF pairs are the few
+        b"abc\r\ndef\rghi\n" * 500,  # as many LFs as CRs, some lone: the lone CRs counted
+        b"a\r\n" * 1000 + b"\r",  # CR LF text: told by its marks
+        b"\r" * 999,
+    ],
+)
+def test_breaks_in_text_of_each_kind(data: bytes) -> None:
+    expected = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    assert _counting.count_breaks(data) == expected
+    assert count_lines(data) == latin1_oracle(data)
+
+
 @settings(max_examples=500, deadline=None)
 @given(data=terminator_rich, chunk=st.integers(min_value=1, max_value=64))
 def test_vectorised_path_matches_oracle(data: bytes, chunk: int) -> None:

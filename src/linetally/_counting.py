@@ -78,8 +78,10 @@ takes about a millisecond; without it, the standard library's loops.
 With a ``\r`` in ``data``, the marks of CRs are compared with those of LFs one
 byte on: equal, every CR but a last one is followed by a LF (the usual CR LF
 file). That takes 20 us per 512 KiB, where counting the CR LF pairs takes 125 us
-(a count stops at every line). Otherwise the lone CRs are counted as the pairs
-CR CR and CR other in the bytes translated to three classes (CR, LF, any other).
+(a count stops at every line). Otherwise, with fewer than half as many LFs as
+CRs (old Mac text, lines ending in a lone CR), the CR LF pairs are the rare ones
+and are counted; else the lone CRs are, as the pairs CR CR and CR other in the
+bytes translated to three classes (CR, LF, any other).
 """
 
 try:
@@ -100,6 +102,10 @@ else:
             return n
         cr_marks = _translate(data, _CR_ONES)
         if not _equal(memoryview(cr_marks)[:-1], memoryview(lf_marks)[1:]):
+            cr: int = _bytesum(cr_marks)
+            if 2 * n < cr:  # mostly lone CRs (old Mac text): the CR LF pairs are the few
+                crlf: int = _sz_count(data, b"\r\n")
+                return n + cr - crlf
             classes = _translate(data, _CLASSES)
             n += _sz_count(classes, b"aa", allowoverlap=True) + _sz_count(classes, b"ac")
         return n + (data[-1] == _CR)
