@@ -30,8 +30,8 @@ else:
     _LF_ONES = bytes(b == 10 for b in range(256))
 
     def _count_lf(data: bytes | bytearray) -> int:
-        """The ``\n`` in ``data``, as linetally counts them with stringzilla: its byte
-        translation (``\n`` to 1, any other byte to 0) summed by its byte sum."""
+        """The ``\\n`` in ``data``, as linetally counts them with stringzilla: its byte
+        translation (``\\n`` to 1, any other byte to 0) summed by its byte sum."""
         n: int = bytesum(translate(data, _LF_ONES))
         return n
 

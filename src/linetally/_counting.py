@@ -47,13 +47,13 @@ _LF = 10
 
 
 _LF_ONES = bytes(b == _LF for b in range(256))
-"""A translation table: 1 for ``\n``, 0 for every other byte."""
+"""A translation table: 1 for ``\\n``, 0 for every other byte."""
 
 _CR_ONES = bytes(b == _CR for b in range(256))
-"""A translation table: 1 for ``\r``, 0 for every other byte."""
+"""A translation table: 1 for ``\\r``, 0 for every other byte."""
 
 _CLASSES = bytes(97 if b == _CR else 98 if b == _LF else 99 for b in range(256))
-"""A translation table: ``a`` for ``\r``, ``b`` for ``\n``, ``c`` for every other byte."""
+"""A translation table: ``a`` for ``\\r``, ``b`` for ``\\n``, ``c`` for every other byte."""
 
 
 def _breaks_method(data: bytes | bytearray) -> int:
@@ -66,16 +66,16 @@ def _breaks_method(data: bytes | bytearray) -> int:
 count_breaks: Callable[[bytes | bytearray], int]
 """``count_breaks(data)``: the line breaks in ``data``, ``#LF + #CR - #CR LF``.
 
-A ``\r`` ending ``data`` counts: :class:`LineCounter` takes one back when the
-next chunk starts with ``\n``. With stringzilla (the extra
-``linetally[stringzilla]``) the ``\n`` are counted as its byte translation
-(``\n`` to 1, any other byte to 0) summed by its byte sum, both vectorised:
-40 GB/s on source code, where counting ``\n`` finds each one in turn
+A ``\\r`` ending ``data`` counts: :class:`LineCounter` takes one back when the
+next chunk starts with ``\\n``. With stringzilla (the extra
+``linetally[stringzilla]``) the ``\\n`` are counted as its byte translation
+(``\\n`` to 1, any other byte to 0) summed by its byte sum, both vectorised:
+40 GB/s on source code, where counting ``\\n`` finds each one in turn
 (stringzilla's count, 5 GB/s; numpy's mask and count, 15 GB/s; the standard
 library's loop, 2 GB/s), and as quick to call for a 200-byte file. Its import
 takes about a millisecond; without it, the standard library's loops.
 
-With a ``\r`` in ``data``, the marks of CRs are compared with those of LFs one
+With a ``\\r`` in ``data``, the marks of CRs are compared with those of LFs one
 byte on: equal, every CR but a last one is followed by a LF (the usual CR LF
 file). That takes 20 us per 512 KiB, where counting the CR LF pairs takes 125 us
 (a count stops at every line). Otherwise, with fewer than half as many LFs as
