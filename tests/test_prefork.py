@@ -177,3 +177,30 @@ def test_forked_processes_given_work_and_never_taken_are_ended(
     _, units = _early_run(monkeypatch, tree)
     assert len(units) == 4
     assert _release_and_check_reaped() == 2
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polled"])
+def test_a_forked_process_s_exit_status_as_asyncio_gives_it(
+    pidfd: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not pidfd:
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+
+    def child(how: str) -> int:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            if how == "signal":
+                os.kill(os.getpid(), 9)
+            os._exit(3)
+        return pid
+
+    async def statuses() -> list[int]:
+        exited, killed = child("exit"), child("signal")
+        got = []
+        for pid in (exited, killed):
+            forked = _procs._Forked(pid, None, None)  # type: ignore[arg-type]
+            got.append(await forked.wait())
+            assert await forked.wait() == got[-1]  # asked again: the same, not waited twice
+        return got
+
+    assert asyncio.run(statuses()) == [3, -9]
