@@ -207,11 +207,23 @@ def test_ranges_in_threads_match_oracle(
     assert count_file(Job(0, str(path)), ReadSettings()) == latin1_oracle(data)
 
 
+_medium_file = st.builds(
+    lambda at, mid, tail, nul: (b"ab\n" * 22000)[: 65536 + at] + mid + tail + nul,
+    st.integers(-2, 1),
+    st.sampled_from([b"\r\n", b"\r", b"\n", b"\r\r\n", b"\n\r", b""]),
+    terminator_rich,
+    st.sampled_from([b"", b"\x00"]),  # a NUL past the first 8 KiB does not make it binary
+)
+"""Files of 64 KiB or more: a line break (CR LF, a lone CR...) where the first read ends."""
+
 any_small_file = st.one_of(
     terminator_rich,
     st.binary(max_size=300),
     st.sampled_from([b"\xff\xfea\x00\n\x00", b"\xfe\xff\x00a", b"\xef\xbb\xbfa\nb", b"a\x00b\n"]),
     st.integers(min_value=0, max_value=3).map(lambda k: b"ab\r\n" * (16384 + k - 2)),
+    _medium_file,
+    _medium_file.map(lambda data: b"\x00" + data),
+    _medium_file.map(lambda data: b"\xff\xfe" + data),
 )
 
 
@@ -350,7 +362,7 @@ def test_count_small_declines_what_count_file_must_decide(tmp_path: Path) -> Non
     cases = {
         "binary": b"a\x00b\n",
         "utf16": "a\nb\n".encode("utf-16"),
-        "big": b"x\n" * 40000,
+        "big": b"x\n" * (_reader.RUN_MAX // 2 + 1),  # counted in ranges by count_file
         "missing": None,
     }
     for name, data in cases.items():
@@ -410,3 +422,25 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
     expected = json.loads(json.dumps([*here, counter.lines]))  # tuples as JSON lists
     assert json.loads(done.stdout) == expected
     assert [row[0] for row in here] == [len(d.decode("latin-1").splitlines()) for d in samples]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a" * 65535 + b"\r\nb\n",  # a CR LF split by the end of the first read
+        b"a" * 65535 + b"\rb",  # a lone CR there
+        b"a\r\n" * 21845 + b"a",  # exactly 64 KiB: the second read finds the end
+        b"\n" * _reader.RUN_MAX,  # the largest file a run counts
+        (b"x" * 9000 + b"\x00") * 10,  # a NUL after the first 8 KiB: text
+    ],
+    ids=["split-crlf", "split-cr", "64k", "run-max", "late-nul"],
+)
+def test_count_small_counts_files_of_64_kib_and_more_as_count_file(
+    tmp_path: Path, data: bytes
+) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    job = Job(0, str(path))
+    assert _reader.count_small(str(path), None) == (count_lines(data), len(data))
+    assert count_file(job, ReadSettings(), regular=True) == count_lines(data)
+    assert job.size == len(data)

@@ -289,13 +289,13 @@ def plain_classifying(settings: ReadSettings) -> bool:
 
 
 def count_small(path: str, max_lines: int | None) -> tuple[int, int] | None:
-    """``(lines, size)`` of a small regular file, read with one open, read and close.
+    """``(lines, size)`` of a regular file up to :data:`RUN_MAX`, read with the fewest calls.
 
     The counting processes' fast path (see :func:`count_run`), for one file:
-    None whenever :func:`count_file` must decide (a failure to report, a file of
-    64 KiB or more, a possible binary file or byte-order mark, more lines than
-    ``max_lines``), and it gives the same answer as count_file for every file
-    this one counts.
+    None whenever :func:`count_file` must decide (a failure to report, a file
+    over 1 MiB or changing as it is read, a possible binary file or byte-order
+    mark, more lines than ``max_lines``), and it gives the same answer as
+    count_file for every file this one counts.
     """
     small = _read_small(path, max_lines)
     return None if small is None else (small[1], len(small[0]))
@@ -313,14 +313,16 @@ def count_run(
     out_sizes: array[int],
     kept: list[bytes] | None = None,
 ) -> int:
-    """Count the small files ``base + names[start:end]`` in a row, as :func:`count_small` would.
+    """Count the files ``base + names[start:end]`` in a row, as :func:`count_small` would.
 
     Each one counted appends ``rel + name``, its lines and its size to the
     three columns (and its bytes to ``kept``, if given). Stops at the first
     file count_small would decline and returns its index (``end`` when all
     were counted): that one goes to :func:`count_file`. One loop for a
     directory's files, none of count_small's steps per file but its open,
-    read and close.
+    read and close; a file of 64 KiB or more (its first read full) also
+    takes an fstat and a read of the rest, where count_file would read it
+    all again.
     """
     open_, read, close, flags, breaks = os.open, os.read, os.close, _SMALL_FLAGS, count_breaks
     for i in range(start, end):
@@ -329,17 +331,31 @@ def count_run(
             fd = open_(base + name, flags)
         except OSError:
             return i
+        rest = b""
         try:
             data = read(fd, _SMALL)
+            size = len(data)
+            if size == _SMALL:
+                if data[0] in _BOM_FIRST or data.find(0, 0, SNIFF_SIZE) >= 0:
+                    return i
+                more = _rest(fd, size)
+                if more is None:
+                    return i
+                rest = more
         except OSError:
             return i
         finally:
             close(fd)
-        size = len(data)
-        if size >= _SMALL or (size and data[0] in _BOM_FIRST) or data.find(0, 0, SNIFF_SIZE) >= 0:
-            return i
-        n = breaks(data)
-        if size and data[-1] != 10 and data[-1] != 13:
+        if rest:
+            n = breaks(data) + breaks(rest) - (data[-1] == 13 and rest[0] == 10)  # a split CR LF
+            last = rest[-1]
+            size += len(rest)
+        else:
+            if size and (data[0] in _BOM_FIRST or data.find(0, 0, SNIFF_SIZE) >= 0):
+                return i
+            n = breaks(data)
+            last = data[-1] if size else 10
+        if last != 10 and last != 13:
             n += 1
         if max_lines is not None and n > max_lines:
             return i
@@ -347,9 +363,28 @@ def count_run(
         out_lines.append(n)
         out_sizes.append(size)
         if kept is not None:
-            kept.append(data)
+            kept.append(data + rest if rest else data)
     return end
 
+
+def _rest(fd: int, head: int) -> bytes | None:
+    """The rest of a regular file whose first read gave ``head`` bytes, or None.
+
+    None leaves the file to :func:`count_file`: larger than :data:`RUN_MAX`, or
+    not as long as its size says (growing or shrinking as it is read, or a size
+    that a file system does not keep).
+    """
+    size = os.fstat(fd).st_size
+    if not head <= size <= RUN_MAX:
+        return None
+    rest = os.read(fd, size - head + 1)  # one byte more: a file that grew says so
+    return rest if len(rest) == size - head else None
+
+
+RUN_MAX = 1 << 20
+"""The largest file :func:`count_run` counts; a larger one is counted in ranges (see
+``_in_ranges``). Files between 64 KiB and this are a few percent of a source tree's
+files and near half its bytes: one open, read, fstat, read and close each."""
 
 _SMALL_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
 
