@@ -295,9 +295,14 @@ class ProcessPool:
 async def _ended(pidfd: int) -> None:
     """Wait until the process of ``pidfd`` ends (its pidfd turns readable), and close it."""
     loop = asyncio.get_running_loop()
-    ended = loop.create_future()
+    ended: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
     try:
-        loop.add_reader(pidfd, lambda: ended.done() or ended.set_result(None))
+        loop.add_reader(pidfd, readable)
         await ended
     finally:
         loop.remove_reader(pidfd)
