@@ -540,8 +540,9 @@ def test_classifications_in_the_kinds_column_make_runs_as_extras_do(kinds: list[
 
 
 def test_a_classifying_walk_sends_its_files_kinds_as_a_column(tmp_path: Path) -> None:
-    """With languages, the small files of a walked directory come back classified in the
-    chunk's kinds column; a big one (counted by the general steps) in its extras."""
+    """With languages, the files of a walked directory come back classified in the
+    chunk's kinds column (up to 1 MiB: d.py is 117 KiB); one counted by the general
+    steps (a UTF-16 file, decoded) in its extras."""
     import io
 
     from linetally import _worker
@@ -551,6 +552,7 @@ def test_a_classifying_walk_sends_its_files_kinds_as_a_column(tmp_path: Path) ->
     (tmp_path / "b.rs").write_text("// c\nfn main() {}\n")
     (tmp_path / "c.txt").write_text("plain\n")
     (tmp_path / "d.py").write_text("x = 1\n" * 20000)
+    (tmp_path / "e.py").write_text("x = 1\n" * 20000, encoding="utf-16")
     out = io.BytesIO()
     request = ("unit", Unit(str(tmp_path), "", 0), WalkSettings(ignore=False), False, False)
     _worker._walk_and_count(request, ReadSettings(languages=True), {}, out)
@@ -566,7 +568,8 @@ def test_a_classifying_walk_sends_its_files_kinds_as_a_column(tmp_path: Path) ->
         "a.py": (3, ("Python", 1, 1, 1), None),
         "b.rs": (2, ("Rust", 1, 1, 0), None),
         "c.txt": (1, ("Plain Text", 0, 1, 0), None),
-        "d.py": (20000, None, (None, None, ("Python", 20000, 0, 0))),
+        "d.py": (20000, ("Python", 20000, 0, 0), None),
+        "e.py": (20000, None, (None, None, ("Python", 20000, 0, 0))),
     }
 
 
@@ -628,3 +631,4 @@ def test_a_tally_adds_a_run_of_one_language_as_file_by_file(
         by_file.add_counts(n, code, comments, blanks)
     by_run.add_run(kinds, lines)  # type: ignore[arg-type]
     assert by_run.totals() == by_file.totals()
+
