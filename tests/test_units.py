@@ -631,4 +631,3 @@ def test_a_tally_adds_a_run_of_one_language_as_file_by_file(
         by_file.add_counts(n, code, comments, blanks)
     by_run.add_run(kinds, lines)  # type: ignore[arg-type]
     assert by_run.totals() == by_file.totals()
-
