@@ -91,10 +91,18 @@ def _count_tree(dirs: list[str]) -> tuple[int, int]:
                     # 64 KiB reads, as linetally reads a small file: a 1 MiB read
                     # allocates 1 MiB for each file, which cost 1.6x this walk on src.
                     data = os.read(fd, _READ)
-                    while chunk := os.read(fd, _READ):
-                        data += chunk
-                    os.close(fd)
                     files += 1
+                    if len(data) == _READ:
+                        # 64 KiB or more: the rest in one read of its size, as linetally.
+                        rest = os.read(fd, max(os.fstat(fd).st_size - _READ, 0) + 1)
+                        while chunk := os.read(fd, _READ):  # it grew
+                            rest += chunk
+                        if _classify is None:
+                            os.close(fd)
+                            lines += _count_lf(data) + _count_lf(rest)
+                            continue
+                        data += rest
+                    os.close(fd)
                     lines += _count_data(e.path, data)
     return files, lines
 
