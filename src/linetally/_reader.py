@@ -335,9 +335,9 @@ def count_run(
         try:
             data = read(fd, _SMALL)
             size = len(data)
+            if size and (data[0] in _BOM_FIRST or data.find(0, 0, SNIFF_SIZE) >= 0):
+                return i
             if size == _SMALL:
-                if data[0] in _BOM_FIRST or data.find(0, 0, SNIFF_SIZE) >= 0:
-                    return i
                 more = _rest(fd, size)
                 if more is None:
                     return i
@@ -351,8 +351,6 @@ def count_run(
             last = rest[-1]
             size += len(rest)
         else:
-            if size and (data[0] in _BOM_FIRST or data.find(0, 0, SNIFF_SIZE) >= 0):
-                return i
             n = breaks(data)
             last = data[-1] if size else 10
         if last != 10 and last != 13:
