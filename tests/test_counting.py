@@ -424,6 +424,101 @@ def test_counts_are_the_same_without_stringzilla(tmp_path: Path) -> None:
     assert [row[0] for row in here] == [len(d.decode("latin-1").splitlines()) for d in samples]
 
 
+_BIG_PATTERNS = [b"ab\n", b"ab\r\n", b"a\r", b"abc\r\n\rd\n\n", b"abcdefg", b"\r\n\r"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    pattern=st.sampled_from(_BIG_PATTERNS),
+    size=st.sampled_from(
+        [
+            _counting.REUSE_MIN - 1,
+            _counting.REUSE_MIN,
+            150_001,
+            _counting.REUSE_MAX,
+            _counting.REUSE_MAX + 1,
+        ]
+    ),
+    ends=st.tuples(terminator_rich, terminator_rich),
+)
+def test_breaks_of_big_data_match_the_standard_library(
+    pattern: bytes, size: int, ends: tuple[bytes, bytes]
+) -> None:
+    """Big data (counted with marks in reused buffers) as bytes, bytearray or a view of one."""
+    head, tail = ends
+    data = head + (pattern * (size // len(pattern) + 1))[: size - len(head)] + tail
+    expected = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    assert _counting._breaks_method(data) == expected
+    for form in (data, bytearray(data), memoryview(bytearray(b"x" + data + b"y"))[1:-1]):
+        assert _counting.count_breaks(form) == expected
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_counting, "reusing", False)  # as with a stringzilla before 5.3
+        assert _counting.count_breaks(memoryview(data)) == expected
+
+
+def _big_rest(pattern: bytes, rest: int, mid: bytes, tail: bytes) -> bytes:
+    """A file whose first read (64 KiB) ends at ``mid``, with ``rest`` bytes after it."""
+    body = pattern * ((65536 + rest) // len(pattern) + 2)
+    return body[:65535] + mid + body[: rest + 1 - len(mid) - len(tail)] + tail
+
+
+_big_rest_file = st.builds(
+    _big_rest,
+    st.sampled_from(_BIG_PATTERNS),
+    st.sampled_from([_counting.REUSE_MIN - 1, _counting.REUSE_MIN, 100_003, 300_007]),
+    st.sampled_from([b"\r\n", b"\r", b"\n", b"\n\r", b"a"]),
+    st.sampled_from([b"", b"\r", b"\n", b"\r\n", b"z"]),
+)
+"""Files of 64 KiB and more, their rest read into a buffer reused from file to file."""
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files=st.lists(_big_rest_file, min_size=1, max_size=4), reuse=st.booleans())
+def test_count_run_reads_the_rest_of_each_file_into_one_buffer(
+    tmp_path: Path, files: list[bytes], reuse: bool
+) -> None:
+    """Files of every size in a row, the buffers growing and reused: count_file's counts."""
+    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    run.mkdir()
+    names = [f"f{i}" for i in range(len(files))]
+    for name, data in zip(names, files, strict=True):
+        (run / name).write_bytes(data)
+    got_names: list[str] = []
+    got_lines, got_sizes = array("q"), array("q")
+    with pytest.MonkeyPatch.context() as mp:
+        if not reuse:
+            mp.setattr(_counting, "reusing", False)
+            mp.setattr(_reader, "reusing", False)
+        stop = _reader.count_run(
+            f"{run}/", names, 0, len(names), None, "", got_names, got_lines, got_sizes
+        )
+    assert stop == len(names)
+    assert list(got_lines) == [latin1_oracle(data) for data in files]
+    assert list(got_sizes) == [len(data) for data in files]
+    for name, data in zip(names, files, strict=True):
+        job = Job(0, str(run / name))
+        assert count_file(job, ReadSettings(), regular=True) == latin1_oracle(data)
+
+
+def test_the_buffers_of_big_reads_are_kept_and_reused(tmp_path: Path) -> None:
+    """A file's rest and its marks go to buffers the thread keeps: no allocation per file."""
+    pytest.importorskip("stringzilla")
+    if not _counting.reusing:
+        pytest.skip("this stringzilla cannot translate into a given buffer")
+    big, small = tmp_path / "big", tmp_path / "small"
+    big.write_bytes(b"ab\r\n" * 80_000)
+    small.write_bytes(b"ab\n" * 50_000)
+    assert _reader.count_small(str(big), None) == (80_000, 320_000)
+    rest, marks = _reader._local.rest, list(_counting._scratch.buffers)
+    assert len(rest) > 320_000 - 65536 and all(len(m) >= 320_000 - 65536 for m in marks)
+    assert _reader.count_small(str(small), None) == (50_000, 150_000)
+    assert _reader._local.rest is rest
+    assert _counting._scratch.buffers == marks
+    assert all(a is b for a, b in zip(_counting._scratch.buffers, marks, strict=True))
+
+
 @pytest.mark.parametrize(
     "data",
     [
