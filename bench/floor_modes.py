@@ -23,17 +23,48 @@ try:
     from stringzilla import bytesum, translate
 except ImportError:
 
-    def _count_lf(data: bytes | bytearray) -> int:
-        return data.count(b"\n")
+    def _count_lf(data: bytes | bytearray | memoryview) -> int:
+        return bytes(data).count(b"\n")
 
 else:
     _LF_ONES = bytes(b == 10 for b in range(256))
+    _marks = bytearray()
 
-    def _count_lf(data: bytes | bytearray) -> int:
-        """The ``\\n`` in ``data``, as linetally counts them with stringzilla: its byte
-        translation (``\\n`` to 1, any other byte to 0) summed by its byte sum."""
-        n: int = bytesum(translate(data, _LF_ONES))
+    def _count_lf(data: bytes | bytearray | memoryview) -> int:
+        """The ``\n`` in ``data``, as linetally counts them with stringzilla: its byte
+        translation (``\n`` to 1, any other byte to 0) summed by its byte sum; from
+        64 KiB on, translated into a buffer kept for the next one, as linetally does."""
+        global _marks
+        k = len(data)
+        if k < _READ:
+            n: int = bytesum(translate(data, _LF_ONES))
+            return n
+        if len(_marks) < k:
+            _marks = bytearray(max(k, min(2 * len(_marks), _REST_MAX)))
+        n = bytesum(memoryview(translate(data, _LF_ONES, out=_marks))[:k])
         return n
+
+
+_READ = 1 << 16
+_REST_MAX = (1 << 20) + 1
+_rest = bytearray()
+
+
+def _read_rest(fd: int) -> bytes | memoryview:
+    """The rest of a file whose first 64 KiB read came back full: read as linetally
+    reads it, an ``fstat`` and one read into a buffer kept for the next file."""
+    global _rest
+    want = max(os.fstat(fd).st_size - _READ, 0)
+    if len(_rest) <= want:
+        _rest = bytearray(max(want + 1, min(2 * len(_rest), _REST_MAX)))
+    view = memoryview(_rest)
+    got = os.readv(fd, [view[: want + 1]])
+    if got <= want:
+        return view[:got]
+    more = bytes(view[:got])  # it grew
+    while chunk := os.read(fd, _READ):
+        more += chunk
+    return more
 
 
 def _classifier() -> Callable[[str, bytes, int], int]:
@@ -61,8 +92,6 @@ def _count_data(path: str, data: bytes) -> int:
         _classify(path, data, n)
     return n
 
-
-_READ = 1 << 16
 
 _with_asyncio = False
 """Set by the modes ending in "-asyncio": see :func:`_asyncio_now`."""
@@ -94,9 +123,7 @@ def _count_tree(dirs: list[str]) -> tuple[int, int]:
                     files += 1
                     if len(data) == _READ:
                         # 64 KiB or more: the rest in one read of its size, as linetally.
-                        rest = os.read(fd, max(os.fstat(fd).st_size - _READ, 0) + 1)
-                        while chunk := os.read(fd, _READ):  # it grew
-                            rest += chunk
+                        rest = _read_rest(fd)
                         if _classify is None:
                             os.close(fd)
                             lines += _count_lf(data) + _count_lf(rest)
