@@ -245,6 +245,16 @@ def test_count_small_agrees_with_count_file_or_declines(
     assert job.size == got[1]
 
 
+def _write_run(tmp_path: Path, files: list[bytes]) -> tuple[Path, list[str]]:
+    """The files of one run, in a folder of their own (Hypothesis calls share tmp_path)."""
+    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+    run.mkdir()
+    names = [f"f{i}" for i in range(len(files))]
+    for name, data in zip(names, files, strict=True):
+        (run / name).write_bytes(data)
+    return run, names
+
+
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     files=st.lists(any_small_file, min_size=1, max_size=6),
@@ -255,11 +265,7 @@ def test_count_run_counts_in_a_row_what_count_small_counts(
     tmp_path: Path, files: list[bytes], max_lines: int | None, start: int
 ) -> None:
     """A run of files counted in one loop: count_small's answers, up to the first it declines."""
-    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
-    run.mkdir()
-    names = [f"f{i}" for i in range(len(files))]
-    for name, data in zip(names, files, strict=True):
-        (run / name).write_bytes(data)
+    run, names = _write_run(tmp_path, files)
     start = min(start, len(names))
     got_names: list[str] = ["before"]
     got_lines, got_sizes = array("q", [7]), array("q", [8])
@@ -480,11 +486,7 @@ def test_count_run_reads_the_rest_of_each_file_into_one_buffer(
     tmp_path: Path, files: list[bytes], reuse: bool
 ) -> None:
     """Files of every size in a row, the buffers growing and reused: count_file's counts."""
-    run = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
-    run.mkdir()
-    names = [f"f{i}" for i in range(len(files))]
-    for name, data in zip(names, files, strict=True):
-        (run / name).write_bytes(data)
+    run, names = _write_run(tmp_path, files)
     got_names: list[str] = []
     got_lines, got_sizes = array("q"), array("q")
     with pytest.MonkeyPatch.context() as mp:
