@@ -97,7 +97,8 @@ REUSE_MIN = 1 << 16
 """Data at least this large is counted without allocating: see :func:`count_breaks`."""
 
 REUSE_MAX = (1 << 20) + 1
-"""Data larger than this (no file's read, only a caller's buffer) is counted allocating."""
+"""Larger data is counted allocating: never a read of linetally's own (1 MiB at most),
+only a caller's buffer given to :func:`count_lines`."""
 
 _scratch = threading.local()
 
@@ -154,9 +155,11 @@ else:
         """:func:`count_breaks` with the byte marks in buffers of this thread's, reused.
 
         A new buffer for each mark of a big chunk is a big allocation, which the
-        C library maps (and each page faults in) and unmaps again: counting the
-        CR LF chunks of a 200 KB file took 160 us that way, 10 us this way; files
-        of 64 KiB to 1 MiB, LF or CR LF, took 2.5-3x as long to read and count.
+        C library maps, or trims its heap after, and whose pages fault in again
+        in the main thread of a process (its threads' heaps keep freed memory):
+        counting the CR LF text of a 200 KB file took 160 us that way, 10 us this
+        way, and a counting process read and counted files of 64 KiB to 1 MiB
+        2.5-3x (LF) and 3-4x (CR LF) as slowly.
         """
         k = len(data)
         lf_marks = memoryview(_translate(data, _LF_ONES, out=_marks(0, k)))[:k]
