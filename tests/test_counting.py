@@ -513,12 +513,13 @@ def test_the_buffers_of_big_reads_are_kept_and_reused(tmp_path: Path) -> None:
     big.write_bytes(b"ab\r\n" * 80_000)
     small.write_bytes(b"ab\n" * 50_000)
     assert _reader.count_small(str(big), None) == (80_000, 320_000)
-    rest, marks = _reader._local.rest, list(_counting._scratch.buffers)
+    kept = _counting._scratch.buffers
+    rest, marks = kept["rest"], [kept["lf"], kept["cr"]]
     assert len(rest) > 320_000 - 65536 and all(len(m) >= 320_000 - 65536 for m in marks)
     assert _reader.count_small(str(small), None) == (50_000, 150_000)
-    assert _reader._local.rest is rest
-    assert _counting._scratch.buffers == marks
-    assert all(a is b for a, b in zip(_counting._scratch.buffers, marks, strict=True))
+    assert kept["rest"] is rest
+    assert [kept["lf"], kept["cr"]] == marks
+    assert all(a is b for a, b in zip([kept["lf"], kept["cr"]], marks, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ __all__ = [
     "count_breaks",
     "count_lines",
     "detect_bom",
+    "kept_buffer",
     "looks_binary",
     "reusing",
     "without_numpy",
@@ -103,15 +104,20 @@ only a caller's buffer given to :func:`count_lines`."""
 _scratch = threading.local()
 
 
-def _marks(slot: int, size: int) -> bytearray:
-    """This thread's buffer ``slot`` (0 or 1), at least ``size`` bytes long."""
-    buffers: list[bytearray] | None = getattr(_scratch, "buffers", None)
+def kept_buffer(name: str, size: int) -> bytearray:
+    """This thread's buffer ``name``, at least ``size`` bytes long.
+
+    Kept for the thread's next call: the marks of :func:`count_breaks` ("lf",
+    "cr") and the rest of a file read by the counting loop ("rest").
+    """
+    buffers: dict[str, bytearray] | None = getattr(_scratch, "buffers", None)
     if buffers is None:
-        buffers = _scratch.buffers = [bytearray(), bytearray()]
-    buf = buffers[slot]
-    if len(buf) < size:
+        buffers = _scratch.buffers = {}
+    buf = buffers.get(name)
+    if buf is None or len(buf) < size:
         # Sized as needed, not to the most: its pages fault in as it is filled.
-        buf = buffers[slot] = bytearray(max(size, min(2 * len(buf), REUSE_MAX)))
+        grown = 2 * len(buf) if buf is not None else 0
+        buf = buffers[name] = bytearray(max(size, min(grown, REUSE_MAX)))
     return buf
 
 
@@ -162,11 +168,11 @@ else:
         1 MiB were read and counted 2.5-3x (LF) and 3-4x (CR LF) as slowly.
         """
         k = len(data)
-        lf_marks = memoryview(_translate(data, _LF_ONES, out=_marks(0, k)))[:k]
+        lf_marks = memoryview(_translate(data, _LF_ONES, out=kept_buffer("lf", k)))[:k]
         n: int = _bytesum(lf_marks)
         if _find(data, b"\r") < 0:
             return n
-        cr_marks = memoryview(_translate(data, _CR_ONES, out=_marks(1, k)))[:k]
+        cr_marks = memoryview(_translate(data, _CR_ONES, out=kept_buffer("cr", k)))[:k]
         if not _equal(cr_marks[:-1], lf_marks[1:]):
             return _lone_crs(data, n, _bytesum(cr_marks))
         return n + (data[-1] == _CR)

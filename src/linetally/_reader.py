@@ -29,6 +29,7 @@ from ._counting import (
     count_breaks,
     count_lines,
     detect_bom,
+    kept_buffer,
     looks_binary,
     reusing,
 )
@@ -386,10 +387,7 @@ def _rest(fd: int, head: int) -> bytes | memoryview | None:
     if want < REUSE_MIN or not reusing:
         rest = os.read(fd, want + 1)  # one byte more: a file that grew says so
         return rest if len(rest) == want else None
-    buf: bytearray = getattr(_local, "rest", None) or bytearray()
-    if len(buf) <= want:
-        buf = _local.rest = bytearray(max(want + 1, min(2 * len(buf), RUN_MAX + 1)))
-    view = memoryview(buf)
+    view = memoryview(kept_buffer("rest", want + 1))
     got = os.readv(fd, [view[: want + 1]])  # one byte more, as above
     return view[:got] if got == want else None
 
