@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import functools
 import heapq
 import os
@@ -963,6 +962,8 @@ def _with_codec(job: Job, result: FileResult) -> FileResult:
     """Add what the reading found of a compressed file: its format, its decompressed size."""
     if job.codec is None:
         return result
+    import dataclasses  # only here: the command's start-up does without it (see _frozen)
+
     size = job.decompressed if result.lines is not None else None
     return dataclasses.replace(result, codec=job.codec, decompressed_bytes=size)
 

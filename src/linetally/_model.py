@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import overload
+
+from ._frozen import field, frozen
 
 __all__ = ["FileResult", "LanguageTotals", "Report", "Row", "Snapshot", "Status", "Totals"]
 
@@ -19,7 +20,7 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileResult:
     """The outcome for one input path.
 
@@ -68,7 +69,7 @@ class _Counted:
     indistinguishable from one built by ``FileResult(...)`` and as frozen.
     """
 
-    __slots__ = FileResult.__slots__
+    __slots__ = FileResult.__slots__  # type: ignore[attr-defined]  # made by frozen
 
     def __init__(
         self,
@@ -226,7 +227,7 @@ class Results(Sequence[FileResult]):
         return (list, (self._list(),))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Totals:
     """Counts over a run; ``lines`` and ``bytes`` add up the ``ok`` files only."""
 
@@ -268,7 +269,7 @@ UNKNOWN_LANGUAGE = "unknown"
 """The group that counted files of no known language are listed under."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LanguageTotals:
     """Counts over the counted files of one language (or of any other group).
 
@@ -370,7 +371,7 @@ def language_of(result: FileResult) -> str:
     return result.language or UNKNOWN_LANGUAGE
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@frozen
 class Report:
     """All results of a run, in input order (then walk order), with totals.
 
@@ -434,7 +435,7 @@ class Report:
             )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Row:
     """One file as the live view sees it: in flight (``done`` false) or finished.
 
@@ -449,7 +450,7 @@ class Row:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Snapshot:
     """The state of a run at one instant, for whoever draws it.
 

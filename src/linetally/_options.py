@@ -10,9 +10,9 @@ import codecs
 import os
 import resource
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._frozen import frozen
 from ._reader import ReadSettings
 
 __all__ = ["BinaryPolicy", "Docstrings", "OnError", "Options", "default_jobs", "default_processes"]
@@ -44,7 +44,7 @@ def _fd_budget(jobs: int) -> int:
     return max(1, min(jobs, (soft - 24) // 2))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Options:
     """How a run counts. See :func:`linetally.count` for what each option means."""
 

@@ -18,7 +18,6 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ._counting import (
@@ -35,6 +34,7 @@ from ._counting import (
 )
 from ._errors import BinaryFileError, TooManyLines
 from ._errors import UnicodeDecodeError as OffsetDecodeError
+from ._frozen import frozen
 
 if TYPE_CHECKING:
     from ._classify import Counts
@@ -113,7 +113,7 @@ class NotRegular(Exception):
     """Raised, before reading, for a pipe or device when only regular files were asked for."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Skip:
     """A file that is deliberately not counted, with the reason and its size."""
 
@@ -121,7 +121,7 @@ class Skip:
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReadSettings:
     """The per-file policies that the reading thread applies."""
 

@@ -22,10 +22,10 @@ import re
 import stat
 from array import array
 from collections.abc import Container, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Final, NamedTuple, cast
 
+from ._frozen import field, frozen
 from ._gitignore import Rule, compile_glob, compile_lines
 from ._urls import is_url
 
@@ -50,7 +50,7 @@ _FILE, _DIR, _LINK, _SPECIAL, _BROKEN = range(5)
 _by_name = attrgetter("name")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entry:
     """One path for the counter: a file to count, or a path to report as skipped or failed.
 
@@ -510,7 +510,7 @@ class _Globs:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Rules:
     """The ignore files in force in one directory, each as (offset, patterns), deepest first.
 
