@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linetally import _walk
+from linetally._gitignore import compile_lines
 from linetally._walk import Entry, walk
 
 GIT_ENV = {
@@ -687,6 +688,37 @@ def test_gitignore_matching_agrees_with_git(tmp_path: Path, tree: dict[str, obje
     git_init(root)
     make(root, tree)  # type: ignore[arg-type]
     assert sorted(rel(root, paths(root, hidden=True))) == _git_untracked(root)
+
+
+_DIR_RULES = ["a/b/", "/a/", "a/**/c/", "b/c", "/build/", "a/*/d.py", "*/", "!a/b/"]
+
+
+def _itself(lines: list[str], rel: str, is_dir: bool) -> bool | None:
+    """The verdict of the last rule that matches ``rel`` itself, not only a parent of it."""
+    for regex, include, _ in reversed(compile_lines(lines)):
+        if _walk._hits(regex, regex.groupindex.get(_walk._DIR_MARK), rel, is_dir):
+            return include
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(PATTERNS + _DIR_RULES), max_size=6),
+    parts=st.lists(
+        st.sampled_from(["a", "b", "c", "build", "d.py", "x.log", "n\0d"]), min_size=1, max_size=4
+    ),
+    is_dir=st.booleans(),
+)
+def test_the_quick_checks_never_miss_a_rule(
+    lines: list[str], parts: list[str], is_dir: bool
+) -> None:
+    """A path below a directory a rule names (the walk started inside it) is not that
+    directory: the regexes that rule out most paths at once skip such matches, and
+    never a rule that matches the path itself. (Paths as the matchers see them: a
+    newline in a name is a NUL there, see _key.)"""
+    rel = "/".join(parts)
+    patterns = _walk._Patterns(compile_lines(lines))
+    assert patterns.match(parts[-1], rel, is_dir) == _itself(lines, rel, is_dir)
 
 
 def _iter_tree(root: Path) -> Iterator[str]:

@@ -359,11 +359,13 @@ class _Patterns:
                 if not _dir_only(r[1].pattern)
             ]
         )
-        self._any_path = _union([r[1].pattern for r in path_rules])
+        # Matches of a path's parent (through the directory mark) are not of the path itself:
+        # the mark must end the path. "bench/out/" then rules nothing out below bench/out.
+        self._any_path = _union([_mark_at_end(r[1].pattern) for r in path_rules])
         # Directory-only patterns ("bench/out/") never match a file itself: skip them for files.
         file_rules = [r for r in path_rules if not _dir_only(r[1].pattern)]
         self._file_path_rules = tuple(file_rules)
-        self._any_file_path = _union([r[1].pattern for r in file_rules])
+        self._any_file_path = _union([_mark_at_end(r[1].pattern) for r in file_rules])
 
     def __bool__(self) -> bool:
         return bool(self._name_rules or self._path_rules)
@@ -411,6 +413,15 @@ class _Patterns:
         if union is None or union.search(rel):
             return True
         return is_dir and union.search(rel + "/") is not None
+
+
+def _mark_at_end(regex: str) -> str:
+    """``regex`` matching only where its directory mark, if it uses it, ends the subject.
+
+    What :func:`_hits` asks of a match: the mark absent, or (a directory's path
+    with a slash added) ending it. Whatever a rule hits, this still matches.
+    """
+    return regex.replace(f"(?P<{_DIR_MARK}>/)", r"(?:/\Z)")
 
 
 def _union(regexes: list[str]) -> re.Pattern[str] | None:
