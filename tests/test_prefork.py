@@ -9,12 +9,13 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 import linetally
-from linetally import _cli, _procs
+from linetally import _cli, _fork, _procs
 
 from .conftest import run_cli
 
@@ -204,3 +205,22 @@ def test_a_forked_process_s_exit_status_as_asyncio_gives_it(
         return got
 
     assert asyncio.run(statuses()) == [3, -9]
+
+
+def test_forked_processes_leave_the_terminal_and_the_cores_to_the_command() -> None:
+    """Their own process group (a Ctrl-C reaches the command alone), the command's session
+    (its autogroup), and a lower priority, so the command gets a core when it needs one."""
+    _procs.prefork(2)
+    try:
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        for pid in [spare.pid for spare in _procs._spares]:
+            deadline = time.monotonic() + 10
+            while os.getpgid(pid) != pid and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the child has left our group
+            assert os.getpgid(pid) == pid != os.getpgid(0)
+            assert os.getsid(pid) == os.getsid(0)
+            while os.getpriority(os.PRIO_PROCESS, pid) == ours and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + _fork.NICE)
+    finally:
+        assert _release_and_check_reaped() == 2

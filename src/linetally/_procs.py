@@ -4,9 +4,10 @@ Threads give I/O concurrency (``jobs``: files in flight); these processes give
 CPU parallelism (``processes``: cores counting at once). Each one runs
 :mod:`linetally._worker` and answers its requests in the order they came (a
 batch of paths, or a directory to walk), with up to :data:`QUEUED` of them
-waiting in its pipe. They start in their own session, so a
-Ctrl-C at the terminal reaches only linetally itself, which stops the run and
-lets them finish their batch.
+waiting in its pipe. They start in a process group of their own (forked) or a
+session of their own (started as new interpreters), so a Ctrl-C at the
+terminal reaches only linetally itself, which stops the run and lets them
+finish their batch.
 
 On Linux the command forks them as it starts (see :mod:`linetally._fork`); a
 pool takes those first, else it starts new interpreters.
