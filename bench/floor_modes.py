@@ -147,6 +147,7 @@ def walk_mode(root: str, procs: int) -> None:
         r, w = os.pipe()
         if os.fork() == 0:
             os.close(r)
+            os.nice(10)  # as linetally's counting processes: the parent first
             files, lines = _count_tree(units[i::procs])
             os.write(w, f"{files} {lines}".encode())
             os._exit(0)
