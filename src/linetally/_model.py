@@ -61,7 +61,7 @@ class FileResult:
 class _Counted:
     """A counted file's :class:`FileResult`, built without the frozen ``__init__``.
 
-    A frozen dataclass sets each of its twelve fields through
+    A frozen record's ``__init__`` (see _frozen) sets each of its twelve fields through
     ``object.__setattr__``, about 4 µs a result; a run over a million small files
     builds a million of them. This class has the same slots, so plain (fast) slot
     stores fill them and the object then takes :class:`FileResult` as its class
