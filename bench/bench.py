@@ -92,6 +92,11 @@ LANGUAGES = "linetally --languages"
 LANGUAGES_TARGET = 1.0
 """``linetally --languages`` on src ÷ tokei on the same files."""
 WC = "wc -l"
+FLOOR = "floor (walk, asyncio)"
+"""On src, the simplest Python program doing its count on as many forked processes as
+linetally (``floor_modes.py --walk-asyncio``, see floor.py): no ignore rules, no per-file
+results, no output, but asyncio imported and a loop run once they are forked. In src's
+rounds, so that each run says how far linetally is from it, and the floor from ``wc -l``."""
 
 PROBE_SNIPPET = (
     "import sys, sysconfig; print('%d.%d.%d' % tuple(sys.version_info[:3])); "
@@ -827,6 +832,8 @@ def corpus_commands(
                 LANGUAGES, [*linetally, "--languages", "--format", "json", "--no-progress", target]
             )
         )
+        floor = [sys.executable, str(HERE / "floor_modes.py"), "--walk-asyncio", target]
+        cmds.append(Command(FLOOR, [*floor, str(os.cpu_count() or 1)]))
     if million:
         cmds.append(Command(JSONL, [*linetally, "--format", "jsonl", "--no-progress", target]))
     if corpus.list_file is None:
@@ -1179,13 +1186,14 @@ def make_report(
     )  # fmt: skip
 
     def ratio_check(
-        what: str, a: Measurement, b: Measurement, target: float, extra: str = ""
+        what: str, a: Measurement, b: Measurement, target: float | None, extra: str = ""
     ) -> None:
-        """A ÷ B by rounds (see Measurement.over), with the two medians for reference."""
+        """A ÷ B by rounds (see Measurement.over), with the two medians for reference;
+        information only without a ``target``."""
         ratio, q1, q3 = a.over(b)
         shown = f"{ratio:.2f} (rounds {q1:.2f}-{q3:.2f}; "
         shown += f"medians {a.median:.3f} s / {b.median:.3f} s{extra})"
-        check(what, ratio, shown, target, f"≤ {target}", measured=[a, b])
+        check(what, ratio, shown, target, "—" if target is None else f"≤ {target}", measured=[a, b])
 
     if "big" in results and CRLF in results["big"]:
         ratio_check(
@@ -1201,6 +1209,10 @@ def make_report(
             f"live view ÷ --no-progress on src (stderr on a pty), {len(live.samples)} rounds",
             live, plain, LIVE_VIEW_TARGET, f"; {fmt_bytes(drawn)} drawn",
         )  # fmt: skip
+    if "src" in results and FLOOR in results["src"]:
+        src = results["src"]
+        ratio_check("src: the floor ÷ wc -l (information)", src[FLOOR], src[WC], None)
+        ratio_check("src: linetally ÷ the floor (information)", src[LINETALLY], src[FLOOR], None)
     if "src" in results and LANGUAGES in results["src"] and "tokei" in results["src"]:
         ratio_check(
             "src: linetally --languages ÷ tokei", results["src"][LANGUAGES],

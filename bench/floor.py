@@ -17,9 +17,11 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   ignore rules, no results, no errors handled), next to ``wc -l --files0-from`` on tiny
   and src;
 - the same walk on src, and the stringzilla count of the big file, with one thing
-  more: once the processes are forked, the main one imports asyncio and runs an event
+  more: once the processes are forked, the main one imports asyncio (without ssl, as
+  linetally's command imports it for local files) and runs an event
   loop (``--walk-asyncio``, ``--big-sz-asyncio``), the least that a command built on
-  asyncio, as linetally is, does while they count; and the numpy count of the big file
+  asyncio, as linetally is, does while they count (``bench.py`` also runs the first in
+  src's rounds); and the numpy count of the big file
   with asyncio imported and a loop run first (``--big-asyncio``), as linetally does;
 - the floor under ``--languages``: the same walk on src, each file also given to
   linetally's language detection and classifier as its counting processes call them
