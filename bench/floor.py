@@ -14,7 +14,8 @@ Prints, as medians of ``--runs`` interleaved runs, page cache warm:
   counting ``\\n`` with ``open``/``read``/``close`` (64 KiB at a time, as linetally
   reads) and stringzilla's translation and byte sum when it is installed (as linetally
   counts), else ``bytes.count`` (no
-  ignore rules, no results, no errors handled), next to ``wc -l --files0-from`` on tiny
+  ignore rules, no results, no errors handled; every mode ends with ``os._exit``, as
+  linetally's command does), next to ``wc -l --files0-from`` on tiny
   and src;
 - the same walk on src, and the stringzilla count of the big file, with one thing
   more: once the processes are forked, the main one imports asyncio (without ssl, as

@@ -330,3 +330,8 @@ if __name__ == "__main__":
             "--big-sz": big_sz_mode,
         }
         modes[mode](args[0], int(args[1]))
+    # Out without the interpreter's teardown, as linetally's command ends (os._exit once
+    # its output is flushed): freeing the modules one by one took a run with asyncio
+    # imported 10 ms longer, which no floor should pay.
+    sys.stdout.flush()
+    os._exit(0)
