@@ -102,11 +102,14 @@ def _asyncio_now() -> None:
     are forked, the least a command built on asyncio does while they count. asyncio is
     imported as the command imports it for local files: without ssl (10-20 ms)."""
     if _with_asyncio:
-        sys.modules["ssl"] = None  # type: ignore[assignment]
+        blocked = "ssl" not in sys.modules  # never imported here: keep it out of asyncio
+        if blocked:
+            sys.modules["ssl"] = None  # type: ignore[assignment]
         try:
             import asyncio
         finally:
-            del sys.modules["ssl"]
+            if blocked:
+                del sys.modules["ssl"]
         asyncio.run(asyncio.sleep(0))
 
 
