@@ -832,8 +832,10 @@ def corpus_commands(
                 LANGUAGES, [*linetally, "--languages", "--format", "json", "--no-progress", target]
             )
         )
-        floor = [sys.executable, str(HERE / "floor_modes.py"), "--walk-asyncio", target]
-        cmds.append(Command(FLOOR, [*floor, str(os.cpu_count() or 1)]))
+        # As many processes as linetally forks: one per core this process may run on.
+        procs = str(len(os.sched_getaffinity(0)))
+        floor = [sys.executable, str(HERE / "floor_modes.py"), "--walk-asyncio", target, procs]
+        cmds.append(Command(FLOOR, floor))
     if million:
         cmds.append(Command(JSONL, [*linetally, "--format", "jsonl", "--no-progress", target]))
     if corpus.list_file is None:
