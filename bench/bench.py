@@ -1263,7 +1263,9 @@ def make_report(
         if name in corpora:
             info = corpora[name].info
             rounds = info.get("copy_rounds", 1)
-            copies = f"; the stdlibs copied {rounds} times" if rounds > 1 else ""
+            copies = ""
+            if rounds > 1:
+                copies = f"; each stdlib taken up to {rounds} times (again under copyN/)"
             notes.append(f"{name} corpus: {info['composition']}{copies}")
     for name, s in sanity.items():
         notes.append("sanity (information only), " + describe_sanity(name, s))
